@@ -1,0 +1,23 @@
+"""Error hierarchy: every problem a user can cause is a SwarmscopeError with one clear message."""
+from __future__ import annotations
+
+
+class SwarmscopeError(Exception):
+    """Base of every error the engine raises on purpose (CLI exit 2, st.error in the app)."""
+
+
+class ScenarioError(SwarmscopeError):
+    """A scenario field is missing, malformed or out of range; `field` is its path, e.g. servers[3].memory_gb."""
+
+    def __init__(self, field: str, message: str):
+        self.field = field
+        self.message = message
+        super().__init__(f"{field}: {message}" if field else message)
+
+
+class Infeasible(SwarmscopeError):
+    """No placement or chain satisfies the constraints; `details` carries data the app can draw."""
+
+    def __init__(self, message: str, details: dict | None = None):
+        self.details = details or {}
+        super().__init__(message)

@@ -1,0 +1,19 @@
+"""Geography: great-circle distance and the raw RTT model of SPEC 8.1 (fibre at km_per_ms, inflated)."""
+from __future__ import annotations
+
+import math
+
+EARTH_RADIUS_KM = 6371.0088  # IUGG mean radius
+
+
+def great_circle_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Haversine distance in km between two points given in degrees."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
+
+
+def raw_rtt_ms(distance_km: float, km_per_ms: float, inflation: float, base_ms: float) -> float:
+    """Raw (ping) RTT: there and back at fibre speed over a route `inflation` times the great circle, plus a base."""
+    return 2.0 * distance_km / km_per_ms * inflation + base_ms

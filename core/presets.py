@@ -1,0 +1,38 @@
+"""Calibrated constants and model presets, each with its source (SPEC 2.2; [BPRR] measurements).
+
+The GPU and model catalogues with roofline estimates live in core/catalog.py; this module holds only the
+numbers the paper's authors measured, which the `paper` preset and reference mode use as they are.
+"""
+from __future__ import annotations
+
+from .scenario import Linear, Model
+
+SOURCE_BPRR = "[BPRR] Sun et al., arXiv 2512.21884, measured on BLOOM-176B NF4 (SPEC 2.2)"
+
+# BLOOM-176B in NF4: 2,466,437,120 params per block, 4.25 bits (NF4 incl. scales, as PETALS measures).
+BLOOM_176B = Model(name="BLOOM-176B (NF4)", n_blocks=70, d_model=14336, params_per_block=2_466_437_120,
+                   bits_per_param=4.25, kv_bytes=2, kv_groups=1, preset="bloom-176b")
+
+MODEL_PRESETS: dict[str, Model] = {"bloom-176b": BLOOM_176B}
+
+# Measured GPU figures for BLOOM-176B NF4 (SPEC 2.2). tau: ms per block per token (decode);
+# tau_in: ms per block for the whole prompt, linear in l_in; memory: usable GB; PETALS throughputs in tok/s.
+PAPER_GPUS: dict[str, dict] = {
+    "A100": {"memory_gb": 86.13, "tau_ms": 3.2197, "tau_in_ms": Linear(0.0743, 32.99),
+             "forward_rps": 20829.38146541331, "network_rps": 3020.3700586885343, "max_blocks": None,
+             "label": "A100 80GB", "source": SOURCE_BPRR},
+    "MIG": {"memory_gb": 9.1, "tau_ms": 16.2488, "tau_in_ms": Linear(0.1041, 206.3547),
+            "forward_rps": 2757.7243405599083, "network_rps": 3138.1039624670034, "max_blocks": 4,
+            "label": "A100 MIG 1g.10gb", "source": SOURCE_BPRR},
+}
+
+# Delays calibrated to the authors' PETALS runs (SPEC 2.2), all in ms.
+PAPER_DELAYS = {
+    "per_token_overhead_ms": (100.0, SOURCE_BPRR),
+    "prefill_overhead_ms": (Linear(0.7049, 67.0), SOURCE_BPRR + ": 0.7049 * l_in + 67"),
+    "initial_delay_ms": (70.0, SOURCE_BPRR),
+    "alloc_delay_proposed_ms": (60_000.0, SOURCE_BPRR),
+    "alloc_delay_petals_ms": (250_000.0, SOURCE_BPRR),
+    "petals_overhead_ms": (18.0, "[PETALS] routing serialisation term, as calibrated in [BPRR]"),
+    "petals_penalty_ms": (10_000.0, "[PETALS] penalty for a server without free cache, as in [BPRR]"),
+}

@@ -1,0 +1,531 @@
+"""The `swarmscope.scenario/1` file: frozen dataclasses, strict parsing and canonical JSON (SPEC 8.1).
+
+Parsing happens once, at the edge (CLI, upload, page state). Every problem raises ScenarioError naming the
+field path (``servers[3].memory_gb``), the value and what is allowed. Unknown keys are errors.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from .errors import ScenarioError
+
+FORMAT = "swarmscope.scenario/1"
+MAX_FILE_BYTES = 5_000_000  # uploads and files larger than this are refused before parsing
+MODES = ("reference", "default")
+
+
+@dataclass(frozen=True)
+class Linear:
+    """A quantity linear in the input length: per_token * l_in + fixed (ms)."""
+
+    per_token: float
+    fixed: float
+
+    def at(self, l_in: int) -> float:
+        """Value at input length `l_in`."""
+        return self.per_token * l_in + self.fixed
+
+
+@dataclass(frozen=True)
+class Model:
+    """A decoder-only model; block_gb / cache_gb override the formulas of SPEC 2 when given."""
+
+    name: str
+    n_blocks: int
+    d_model: int
+    params_per_block: float
+    bits_per_param: float
+    kv_bytes: float = 2
+    kv_groups: int = 1
+    block_gb: float | None = None
+    cache_gb: float | None = None
+    preset: str | None = None
+
+
+@dataclass(frozen=True)
+class Server:
+    """A GPU server hosting one contiguous span of blocks."""
+
+    id: str
+    name: str
+    lat: float
+    lon: float
+    gpu: str
+    memory_gb: float
+    tau_ms: float
+    tau_in_ms: float | Linear
+    max_blocks: int | None = None
+    forward_rps: float | None = None
+    network_rps: float | None = None
+
+
+@dataclass(frozen=True)
+class Client:
+    """A client site; `share` is its fraction of the load (normalised over clients)."""
+
+    id: str
+    name: str
+    lat: float
+    lon: float
+    share: float = 1.0
+
+
+@dataclass(frozen=True)
+class Network:
+    """Raw RTTs from geography unless overridden per pair; overheads turn raw RTT into per-token RTT."""
+
+    km_per_ms: float = 200.0
+    inflation: float = 1.3
+    base_ms: float = 2.0
+    rtt_ms: dict = field(default_factory=dict)  # id -> id -> raw RTT (ms), symmetric
+    per_token_overhead_ms: float = 100.0
+    prefill_overhead_ms: float | Linear = Linear(0.7049, 67.0)
+    links: tuple = ()  # display only: (id, id) pairs
+
+
+@dataclass(frozen=True)
+class Workload:
+    """Requests: Poisson arrivals from the seed unless explicit arrivals or gaps are given."""
+
+    rate_per_s: float = 0.1
+    n_requests: int = 100
+    l_in: int = 20
+    l_out: int = 128
+    seed: int = 0
+    arrivals_ms: tuple | None = None
+    inter_arrivals_ms: tuple | None = None
+    l_out_per_request: tuple | None = None  # default mode only: one output length per request
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Parameters of the algorithms and the calibrated delays (SPEC 2.2; paper preset defaults)."""
+
+    R: int | None = None
+    R_num_std: float = 1.0
+    initial_delay_ms: float = 70.0
+    alloc_delay_proposed_ms: float = 60_000.0
+    alloc_delay_petals_ms: float = 250_000.0
+    petals_overhead_ms: float = 18.0
+    petals_penalty_ms: float = 10_000.0
+    petals_join_order: tuple | None = None
+    petals_rebalance: bool = False
+    mode: str = "default"
+    milp_time_limit_s: float = 30.0
+    milp_gap: float = 0.0
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A whole cluster, its network, workload and policy parameters."""
+
+    name: str
+    model: Model
+    servers: tuple
+    clients: tuple
+    network: Network = Network()
+    workload: Workload = Workload()
+    policy: Policy = Policy()
+    description: str = ""
+
+    @property
+    def server_ids(self) -> list[str]:
+        """Server ids in scenario order (server index = position)."""
+        return [s.id for s in self.servers]
+
+
+# --------------------------------------------------------------------------- parsing helpers
+
+def _type_name(v: Any) -> str:
+    return "null" if v is None else type(v).__name__
+
+
+def _num(v: Any, path: str, *, lo: float | None = None, hi: float | None = None, lo_open: bool = False,
+         integer: bool = False) -> float:
+    """A finite JSON number within [lo, hi] (or (lo, hi] when lo_open)."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise ScenarioError(path, f"expected a number, got {_type_name(v)} {json.dumps(v)[:40]}")
+    if not math.isfinite(v):
+        raise ScenarioError(path, f"must be a finite number, got {v}")
+    if integer and float(v) != int(v):
+        raise ScenarioError(path, f"must be a whole number, got {v}")
+    rng = f"{'(' if lo_open else '['}{lo if lo is not None else '-inf'}, {hi if hi is not None else 'inf'}]"
+    if lo is not None and (v < lo or (lo_open and v == lo)):
+        raise ScenarioError(path, f"must be in {rng}, got {v}")
+    if hi is not None and v > hi:
+        raise ScenarioError(path, f"must be in {rng}, got {v}")
+    return int(v) if integer else float(v)
+
+
+def _str(v: Any, path: str) -> str:
+    if not isinstance(v, str):
+        raise ScenarioError(path, f"expected a string, got {_type_name(v)}")
+    return v
+
+
+def _obj(v: Any, path: str, allowed: set[str], required: set[str] = frozenset()) -> dict:
+    if not isinstance(v, dict):
+        raise ScenarioError(path or "scenario", f"expected an object, got {_type_name(v)}")
+    for k in v:
+        if k not in allowed:
+            raise ScenarioError(f"{path}.{k}" if path else k,
+                                f"unknown key; allowed keys are {', '.join(sorted(allowed))}")
+    for k in sorted(required):
+        if k not in v:
+            raise ScenarioError(f"{path}.{k}" if path else k, "required field is missing")
+    return v
+
+
+def _linear(v: Any, path: str) -> float | Linear:
+    if isinstance(v, dict):
+        _obj(v, path, {"per_token", "fixed"}, {"per_token", "fixed"})
+        return Linear(_num(v["per_token"], f"{path}.per_token", lo=0),
+                      _num(v["fixed"], f"{path}.fixed", lo=0))
+    return _num(v, path, lo=0)
+
+
+def _list(v: Any, path: str) -> list:
+    if not isinstance(v, list):
+        raise ScenarioError(path, f"expected a list, got {_type_name(v)}")
+    return v
+
+
+def _model(v: Any) -> Model:
+    from .presets import MODEL_PRESETS
+
+    if isinstance(v, str):
+        if v not in MODEL_PRESETS:
+            raise ScenarioError("model", f"unknown preset {v!r}; known: {', '.join(sorted(MODEL_PRESETS))}")
+        return MODEL_PRESETS[v]
+    keys = {"preset", "name", "n_blocks", "d_model", "params_per_block", "bits_per_param", "kv_bytes",
+            "kv_groups", "block_gb", "cache_gb"}
+    d = _obj(v, "model", keys)
+    base: dict[str, Any] = {}
+    if "preset" in d and d["preset"] is not None:
+        p = _str(d["preset"], "model.preset")
+        if p not in MODEL_PRESETS:
+            raise ScenarioError("model.preset", f"unknown preset {p!r}; known: {', '.join(sorted(MODEL_PRESETS))}")
+        base = dict(MODEL_PRESETS[p].__dict__)
+    else:
+        for k in ("n_blocks", "d_model", "params_per_block", "bits_per_param"):
+            if k not in d:
+                raise ScenarioError(f"model.{k}", "required field is missing (or give model.preset)")
+    out = dict(base)
+    if "name" in d:
+        out["name"] = _str(d["name"], "model.name")
+    out.setdefault("name", d.get("preset") or "custom")
+    if "n_blocks" in d:
+        out["n_blocks"] = _num(d["n_blocks"], "model.n_blocks", lo=1, hi=10_000, integer=True)
+    if "d_model" in d:
+        out["d_model"] = _num(d["d_model"], "model.d_model", lo=1, hi=1_000_000, integer=True)
+    if "params_per_block" in d:
+        out["params_per_block"] = _num(d["params_per_block"], "model.params_per_block", lo=0, lo_open=True)
+    if "bits_per_param" in d:
+        out["bits_per_param"] = _num(d["bits_per_param"], "model.bits_per_param", lo=0, hi=64, lo_open=True)
+    if "kv_bytes" in d:
+        out["kv_bytes"] = _num(d["kv_bytes"], "model.kv_bytes", lo=0, hi=8, lo_open=True)
+    if "kv_groups" in d:
+        out["kv_groups"] = _num(d["kv_groups"], "model.kv_groups", lo=1, hi=1024, integer=True)
+    for k in ("block_gb", "cache_gb"):
+        if d.get(k) is not None:
+            out[k] = _num(d[k], f"model.{k}", lo=0, lo_open=True)
+    out["preset"] = d.get("preset")
+    return Model(**out)
+
+
+def _server(v: Any, i: int) -> Server:
+    p = f"servers[{i}]"
+    d = _obj(v, p, {"id", "name", "lat", "lon", "gpu", "memory_gb", "tau_ms", "tau_in_ms", "max_blocks",
+                    "forward_rps", "network_rps"},
+             {"id", "lat", "lon", "gpu", "memory_gb", "tau_ms", "tau_in_ms"})
+    sid = _str(d["id"], f"{p}.id")
+    if not sid.strip():
+        raise ScenarioError(f"{p}.id", "must be a non-empty string")
+    mb = d.get("max_blocks")
+    return Server(
+        id=sid,
+        name=_str(d.get("name", sid), f"{p}.name"),
+        lat=_num(d["lat"], f"{p}.lat", lo=-90, hi=90),
+        lon=_num(d["lon"], f"{p}.lon", lo=-180, hi=180),
+        gpu=_str(d["gpu"], f"{p}.gpu"),
+        memory_gb=_num(d["memory_gb"], f"{p}.memory_gb", lo=0, hi=100_000, lo_open=True),
+        tau_ms=_num(d["tau_ms"], f"{p}.tau_ms", lo=0, hi=1e7, lo_open=True),
+        tau_in_ms=_linear(d["tau_in_ms"], f"{p}.tau_in_ms"),
+        max_blocks=None if mb is None else _num(mb, f"{p}.max_blocks", lo=1, integer=True),
+        forward_rps=None if d.get("forward_rps") is None else _num(d["forward_rps"], f"{p}.forward_rps",
+                                                                   lo=0, lo_open=True),
+        network_rps=None if d.get("network_rps") is None else _num(d["network_rps"], f"{p}.network_rps",
+                                                                   lo=0, lo_open=True),
+    )
+
+
+def _client(v: Any, i: int) -> Client:
+    p = f"clients[{i}]"
+    d = _obj(v, p, {"id", "name", "lat", "lon", "share"}, {"id", "lat", "lon"})
+    cid = _str(d["id"], f"{p}.id")
+    if not cid.strip():
+        raise ScenarioError(f"{p}.id", "must be a non-empty string")
+    return Client(id=cid, name=_str(d.get("name", cid), f"{p}.name"),
+                  lat=_num(d["lat"], f"{p}.lat", lo=-90, hi=90),
+                  lon=_num(d["lon"], f"{p}.lon", lo=-180, hi=180),
+                  share=_num(d.get("share", 1.0), f"{p}.share", lo=0, lo_open=True))
+
+
+def _network(v: Any, ids: set[str]) -> Network:
+    d = _obj(v, "network", {"km_per_ms", "inflation", "base_ms", "rtt_ms", "per_token_overhead_ms",
+                            "prefill_overhead_ms", "links"})
+    rtt: dict[str, dict[str, float]] = {}
+    raw = d.get("rtt_ms", {})
+    _obj(raw, "network.rtt_ms", set(raw) if isinstance(raw, dict) else set())
+    for a, row in raw.items():
+        if a not in ids:
+            raise ScenarioError(f"network.rtt_ms.{a}", "unknown id; must be a server or client id")
+        _obj(row, f"network.rtt_ms.{a}", set(row) if isinstance(row, dict) else set())
+        for b, ms in row.items():
+            if b not in ids:
+                raise ScenarioError(f"network.rtt_ms.{a}.{b}", "unknown id; must be a server or client id")
+            val = _num(ms, f"network.rtt_ms.{a}.{b}", lo=0)
+            other = rtt.get(b, {}).get(a)
+            if other is not None and other != val:
+                raise ScenarioError(f"network.rtt_ms.{a}.{b}",
+                                    f"must equal network.rtt_ms.{b}.{a} ({other}); RTTs are symmetric")
+            rtt.setdefault(a, {})[b] = val
+    links = []
+    for i, ln in enumerate(_list(d.get("links", []), "network.links")):
+        if not (isinstance(ln, list) and len(ln) == 2 and all(isinstance(x, str) for x in ln)):
+            raise ScenarioError(f"network.links[{i}]", "expected a pair of ids [a, b]")
+        for x in ln:
+            if x not in ids:
+                raise ScenarioError(f"network.links[{i}]", f"unknown id {x!r}")
+        links.append(tuple(ln))
+    dflt = Network()
+    return Network(
+        km_per_ms=_num(d.get("km_per_ms", dflt.km_per_ms), "network.km_per_ms", lo=0, lo_open=True),
+        inflation=_num(d.get("inflation", dflt.inflation), "network.inflation", lo=1, hi=10),
+        base_ms=_num(d.get("base_ms", dflt.base_ms), "network.base_ms", lo=0, hi=10_000),
+        rtt_ms=rtt,
+        per_token_overhead_ms=_num(d.get("per_token_overhead_ms", dflt.per_token_overhead_ms),
+                                   "network.per_token_overhead_ms", lo=0, hi=1e6),
+        prefill_overhead_ms=_linear(d.get("prefill_overhead_ms", {"per_token": 0.7049, "fixed": 67.0}),
+                                    "network.prefill_overhead_ms"),
+        links=tuple(links),
+    )
+
+
+def _num_list(v: Any, path: str, **kw) -> tuple:
+    return tuple(_num(x, f"{path}[{i}]", **kw) for i, x in enumerate(_list(v, path)))
+
+
+def _workload(v: Any) -> Workload:
+    d = _obj(v, "workload", {"rate_per_s", "n_requests", "l_in", "l_out", "seed", "arrivals_ms",
+                             "inter_arrivals_ms", "l_out_per_request"})
+    w = Workload()
+    out = Workload(
+        rate_per_s=_num(d.get("rate_per_s", w.rate_per_s), "workload.rate_per_s", lo=0, hi=1e6, lo_open=True),
+        n_requests=_num(d.get("n_requests", w.n_requests), "workload.n_requests", lo=1, hi=1_000_000,
+                        integer=True),
+        l_in=_num(d.get("l_in", w.l_in), "workload.l_in", lo=1, hi=1_000_000, integer=True),
+        l_out=_num(d.get("l_out", w.l_out), "workload.l_out", lo=1, hi=1_000_000, integer=True),
+        seed=_num(d.get("seed", w.seed), "workload.seed", lo=0, hi=2**63 - 1, integer=True),
+        arrivals_ms=None if d.get("arrivals_ms") is None else _num_list(d["arrivals_ms"], "workload.arrivals_ms",
+                                                                         lo=0),
+        inter_arrivals_ms=None if d.get("inter_arrivals_ms") is None else _num_list(
+            d["inter_arrivals_ms"], "workload.inter_arrivals_ms", lo=0),
+        l_out_per_request=None if d.get("l_out_per_request") is None else _num_list(
+            d["l_out_per_request"], "workload.l_out_per_request", lo=1, hi=1_000_000, integer=True),
+    )
+    if out.arrivals_ms is not None:
+        if any(b < a for a, b in zip(out.arrivals_ms, out.arrivals_ms[1:])):
+            raise ScenarioError("workload.arrivals_ms", "must be non-decreasing")
+    for k in ("arrivals_ms", "inter_arrivals_ms", "l_out_per_request"):
+        seq = getattr(out, k)
+        if seq is not None and len(seq) != out.n_requests:
+            raise ScenarioError(f"workload.{k}", f"must have n_requests = {out.n_requests} entries, "
+                                                 f"got {len(seq)}")
+    return out
+
+
+def _policy(v: Any, n_servers: int) -> Policy:
+    d = _obj(v, "policy", {"R", "R_num_std", "initial_delay_ms", "alloc_delay_ms", "petals_overhead_ms",
+                           "petals_penalty_ms", "petals_join_order", "petals_rebalance", "mode",
+                           "milp_time_limit_s", "milp_gap"})
+    p = Policy()
+    alloc = d.get("alloc_delay_ms", {})
+    _obj(alloc, "policy.alloc_delay_ms", {"proposed", "petals"})
+    mode = _str(d.get("mode", p.mode), "policy.mode")
+    if mode not in MODES:
+        raise ScenarioError("policy.mode", f"must be one of {', '.join(MODES)}, got {mode!r}")
+    jo = d.get("petals_join_order")
+    if jo is not None:
+        jo = _num_list(jo, "policy.petals_join_order", lo=0, hi=max(n_servers - 1, 0), integer=True)
+        if sorted(jo) != list(range(n_servers)):
+            raise ScenarioError("policy.petals_join_order",
+                                f"must be a permutation of 0..{n_servers - 1} (server positions)")
+    rb = d.get("petals_rebalance", False)
+    if not isinstance(rb, bool):
+        raise ScenarioError("policy.petals_rebalance", f"expected true or false, got {_type_name(rb)}")
+    return Policy(
+        R=None if d.get("R") is None else _num(d["R"], "policy.R", lo=1, hi=10_000_000, integer=True),
+        R_num_std=_num(d.get("R_num_std", p.R_num_std), "policy.R_num_std", lo=0, hi=10),
+        initial_delay_ms=_num(d.get("initial_delay_ms", p.initial_delay_ms), "policy.initial_delay_ms", lo=0),
+        alloc_delay_proposed_ms=_num(alloc.get("proposed", p.alloc_delay_proposed_ms),
+                                     "policy.alloc_delay_ms.proposed", lo=0),
+        alloc_delay_petals_ms=_num(alloc.get("petals", p.alloc_delay_petals_ms), "policy.alloc_delay_ms.petals",
+                                   lo=0),
+        petals_overhead_ms=_num(d.get("petals_overhead_ms", p.petals_overhead_ms), "policy.petals_overhead_ms",
+                                lo=0),
+        petals_penalty_ms=_num(d.get("petals_penalty_ms", p.petals_penalty_ms), "policy.petals_penalty_ms", lo=0),
+        petals_join_order=jo,
+        petals_rebalance=rb,
+        mode=mode,
+        milp_time_limit_s=_num(d.get("milp_time_limit_s", p.milp_time_limit_s), "policy.milp_time_limit_s",
+                               lo=0, hi=86_400, lo_open=True),
+        milp_gap=_num(d.get("milp_gap", p.milp_gap), "policy.milp_gap", lo=0, hi=1),
+    )
+
+
+def from_dict(d: Any) -> Scenario:
+    """Validate a parsed JSON object and build a Scenario; raises ScenarioError naming the field."""
+    d = _obj(d, "", {"format", "name", "description", "model", "servers", "clients", "network", "workload",
+                     "policy"}, {"format", "name", "model", "servers", "clients"})
+    if d["format"] != FORMAT:
+        raise ScenarioError("format", f"must be {FORMAT!r}, got {d['format']!r}")
+    name = _str(d["name"], "name")
+    model = _model(d["model"])
+    servers = tuple(_server(s, i) for i, s in enumerate(_list(d["servers"], "servers")))
+    if not servers:
+        raise ScenarioError("servers", "must list at least one server")
+    clients = tuple(_client(c, i) for i, c in enumerate(_list(d["clients"], "clients")))
+    if not clients:
+        raise ScenarioError("clients", "must list at least one client")
+    seen: dict[str, str] = {}
+    for kind, items in (("servers", servers), ("clients", clients)):
+        for i, x in enumerate(items):
+            if x.id in seen:
+                raise ScenarioError(f"{kind}[{i}].id", f"duplicate id {x.id!r} (also {seen[x.id]})")
+            seen[x.id] = f"{kind}[{i}]"
+    network = _network(d.get("network", {}), set(seen))
+    workload = _workload(d.get("workload", {}))
+    policy = _policy(d.get("policy", {}), len(servers))
+    if policy.mode == "reference":
+        if len(clients) != 1:
+            raise ScenarioError("clients", f"reference mode handles exactly one client, got {len(clients)}")
+        if workload.l_out_per_request is not None:
+            raise ScenarioError("workload.l_out_per_request", "reference mode uses one l_out for all requests")
+    return Scenario(name=name, description=_str(d.get("description", ""), "description"), model=model,
+                    servers=servers, clients=clients, network=network, workload=workload, policy=policy)
+
+
+def loads(text: str | bytes) -> Scenario:
+    """Parse scenario JSON text (bytes must be UTF-8); raises ScenarioError on any problem."""
+    if isinstance(text, bytes):
+        if len(text) > MAX_FILE_BYTES:
+            raise ScenarioError("file", f"is {len(text)} bytes; the limit is {MAX_FILE_BYTES} bytes")
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise ScenarioError("file", f"is not UTF-8 text (byte {e.start})") from None
+    if len(text) > MAX_FILE_BYTES:
+        raise ScenarioError("file", f"is {len(text)} characters; the limit is {MAX_FILE_BYTES}")
+    if not text.strip():
+        raise ScenarioError("file", "is empty; expected a JSON object")
+
+    def _no_const(c: str):
+        raise ScenarioError("file", f"contains {c}, which is not valid JSON; use a finite number")
+
+    try:
+        d = json.loads(text, parse_constant=_no_const)
+    except json.JSONDecodeError as e:
+        raise ScenarioError("file", f"is not valid JSON: {e.msg} at line {e.lineno} column {e.colno}") from None
+    except RecursionError:
+        raise ScenarioError("file", "is nested too deeply") from None
+    return from_dict(d)
+
+
+def load(path: str) -> Scenario:
+    """Read and parse a scenario file."""
+    import os
+
+    try:
+        size = os.path.getsize(path)
+        if size > MAX_FILE_BYTES:
+            raise ScenarioError("file", f"{path} is {size} bytes; the limit is {MAX_FILE_BYTES} bytes")
+        with open(path, "rb") as f:
+            return loads(f.read())
+    except OSError as e:
+        raise ScenarioError("file", f"cannot read {path}: {e.strerror}") from None
+
+
+# --------------------------------------------------------------------------- dumping
+
+def _lin_out(v: float | Linear):
+    return {"per_token": v.per_token, "fixed": v.fixed} if isinstance(v, Linear) else v
+
+
+def to_dict(s: Scenario) -> dict:
+    """The canonical JSON object of a scenario (round-trips through from_dict)."""
+    m = s.model
+    model = {"name": m.name, "n_blocks": m.n_blocks, "d_model": m.d_model, "params_per_block": m.params_per_block,
+             "bits_per_param": m.bits_per_param, "kv_bytes": m.kv_bytes, "kv_groups": m.kv_groups}
+    if m.preset:
+        model["preset"] = m.preset
+    for k in ("block_gb", "cache_gb"):
+        if getattr(m, k) is not None:
+            model[k] = getattr(m, k)
+    servers = []
+    for x in s.servers:
+        d = {"id": x.id, "name": x.name, "lat": x.lat, "lon": x.lon, "gpu": x.gpu, "memory_gb": x.memory_gb,
+             "tau_ms": x.tau_ms, "tau_in_ms": _lin_out(x.tau_in_ms)}
+        for k in ("max_blocks", "forward_rps", "network_rps"):
+            if getattr(x, k) is not None:
+                d[k] = getattr(x, k)
+        servers.append(d)
+    n = s.network
+    network = {"km_per_ms": n.km_per_ms, "inflation": n.inflation, "base_ms": n.base_ms,
+               "per_token_overhead_ms": n.per_token_overhead_ms,
+               "prefill_overhead_ms": _lin_out(n.prefill_overhead_ms)}
+    if n.rtt_ms:
+        network["rtt_ms"] = {a: dict(row) for a, row in n.rtt_ms.items()}
+    if n.links:
+        network["links"] = [list(x) for x in n.links]
+    w = s.workload
+    workload = {"rate_per_s": w.rate_per_s, "n_requests": w.n_requests, "l_in": w.l_in, "l_out": w.l_out,
+                "seed": w.seed}
+    for k in ("arrivals_ms", "inter_arrivals_ms", "l_out_per_request"):
+        if getattr(w, k) is not None:
+            workload[k] = list(getattr(w, k))
+    p = s.policy
+    policy = {"R": p.R, "R_num_std": p.R_num_std, "initial_delay_ms": p.initial_delay_ms,
+              "alloc_delay_ms": {"proposed": p.alloc_delay_proposed_ms, "petals": p.alloc_delay_petals_ms},
+              "petals_overhead_ms": p.petals_overhead_ms, "petals_penalty_ms": p.petals_penalty_ms,
+              "petals_join_order": None if p.petals_join_order is None else list(p.petals_join_order),
+              "petals_rebalance": p.petals_rebalance, "mode": p.mode,
+              "milp_time_limit_s": p.milp_time_limit_s, "milp_gap": p.milp_gap}
+    out = {"format": FORMAT, "name": s.name}
+    if s.description:
+        out["description"] = s.description
+    out.update({"model": model, "servers": servers,
+                "clients": [{"id": c.id, "name": c.name, "lat": c.lat, "lon": c.lon, "share": c.share}
+                            for c in s.clients],
+                "network": network, "workload": workload, "policy": policy})
+    return out
+
+
+def dumps(s: Scenario, indent: int | None = 1) -> str:
+    """Canonical JSON text of a scenario (stable key order: usable as a cache key)."""
+    return json.dumps(to_dict(s), indent=indent)
+
+
+def save(s: Scenario, path: str) -> None:
+    """Write a scenario file."""
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(dumps(s))
+        f.write("\n")
+
+
+def with_changes(s: Scenario, **kw) -> Scenario:
+    """A copy with top-level fields replaced, re-validated through the JSON form."""
+    return from_dict(to_dict(replace(s, **kw)))
