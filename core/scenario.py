@@ -74,6 +74,16 @@ class Client:
 
 
 @dataclass(frozen=True)
+class Node:
+    """A display-only network site (a backbone router without a server or client)."""
+
+    id: str
+    name: str
+    lat: float
+    lon: float
+
+
+@dataclass(frozen=True)
 class Network:
     """Raw RTTs from geography unless overridden per pair; overheads turn raw RTT into per-token RTT."""
 
@@ -83,7 +93,8 @@ class Network:
     rtt_ms: dict = field(default_factory=dict)  # id -> id -> raw RTT (ms), symmetric
     per_token_overhead_ms: float = 100.0
     prefill_overhead_ms: float | Linear = Linear(0.7049, 67.0)
-    links: tuple = ()  # display only: (id, id) pairs
+    links: tuple = ()  # display only: (id, id) pairs of server, client or node ids
+    nodes: tuple = ()  # display only: relay sites (Node) that links may pass through
 
 
 @dataclass(frozen=True)
@@ -276,7 +287,17 @@ def _client(v: Any, i: int) -> Client:
 
 def _network(v: Any, ids: set[str]) -> Network:
     d = _obj(v, "network", {"km_per_ms", "inflation", "base_ms", "rtt_ms", "per_token_overhead_ms",
-                            "prefill_overhead_ms", "links"})
+                            "prefill_overhead_ms", "links", "nodes"})
+    nodes = []
+    for i, x in enumerate(_list(d.get("nodes", []), "network.nodes")):
+        p = f"network.nodes[{i}]"
+        x = _obj(x, p, {"id", "name", "lat", "lon"}, {"id", "lat", "lon"})
+        nid = _str(x["id"], f"{p}.id")
+        if nid in ids or any(n.id == nid for n in nodes):
+            raise ScenarioError(f"{p}.id", f"duplicate id {nid!r}")
+        nodes.append(Node(nid, _str(x.get("name", nid), f"{p}.name"), _num(x["lat"], f"{p}.lat", lo=-90, hi=90),
+                          _num(x["lon"], f"{p}.lon", lo=-180, hi=180)))
+    link_ids = set(ids) | {n.id for n in nodes}
     rtt: dict[str, dict[str, float]] = {}
     raw = d.get("rtt_ms", {})
     _obj(raw, "network.rtt_ms", set(raw) if isinstance(raw, dict) else set())
@@ -298,7 +319,7 @@ def _network(v: Any, ids: set[str]) -> Network:
         if not (isinstance(ln, list) and len(ln) == 2 and all(isinstance(x, str) for x in ln)):
             raise ScenarioError(f"network.links[{i}]", "expected a pair of ids [a, b]")
         for x in ln:
-            if x not in ids:
+            if x not in link_ids:
                 raise ScenarioError(f"network.links[{i}]", f"unknown id {x!r}")
         links.append(tuple(ln))
     dflt = Network()
@@ -312,6 +333,7 @@ def _network(v: Any, ids: set[str]) -> Network:
         prefill_overhead_ms=_linear(d.get("prefill_overhead_ms", {"per_token": 0.7049, "fixed": 67.0}),
                                     "network.prefill_overhead_ms"),
         links=tuple(links),
+        nodes=tuple(nodes),
     )
 
 
@@ -489,6 +511,8 @@ def to_dict(s: Scenario) -> dict:
                "prefill_overhead_ms": _lin_out(n.prefill_overhead_ms)}
     if n.rtt_ms:
         network["rtt_ms"] = {a: dict(row) for a, row in n.rtt_ms.items()}
+    if n.nodes:
+        network["nodes"] = [{"id": x.id, "name": x.name, "lat": x.lat, "lon": x.lon} for x in n.nodes]
     if n.links:
         network["links"] = [list(x) for x in n.links]
     w = s.workload
