@@ -5,6 +5,7 @@ field path (``servers[3].memory_gb``), the value and what is allowed. Unknown ke
 """
 from __future__ import annotations
 
+import difflib
 import json
 import math
 from dataclasses import dataclass, field, replace
@@ -15,6 +16,10 @@ from .errors import ScenarioError
 FORMAT = "swarmscope.scenario/1"
 MAX_FILE_BYTES = 5_000_000  # uploads and files larger than this are refused before parsing
 MODES = ("reference", "default")
+MAX_MEMORY_GB = 100_000   # per server; also bounds block and cache sizes
+MAX_MS = 1e9              # any single delay or RTT (about 11.6 days); keeps every sum of times finite
+MAX_BLOCKS = 10_000
+MAX_ARRIVAL_MS = 1e12     # about 31.7 years of simulated time
 
 
 @dataclass(frozen=True)
@@ -154,53 +159,103 @@ def _type_name(v: Any) -> str:
     return "null" if v is None else type(v).__name__
 
 
+def _show(v: Any, limit: int = 40) -> str:
+    """A short JSON-like rendering of a value for messages (long values are cut with an ellipsis)."""
+    if isinstance(v, int) and not isinstance(v, bool) and abs(v) >= 10 ** 15:
+        return f"an integer of {len(str(abs(v)))} digits"
+    if isinstance(v, float) and not math.isfinite(v):
+        return str(v)
+    try:
+        text = json.dumps(v)
+    except (TypeError, ValueError):
+        text = repr(v)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _got(v: Any) -> str:
+    """'<type> <value>' for messages, e.g. 'str "10"' or 'null'."""
+    return "null" if v is None else f"{_type_name(v)} {_show(v)}"
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}" if isinstance(x, float) else str(x)
+
+
 def _num(v: Any, path: str, *, lo: float | None = None, hi: float | None = None, lo_open: bool = False,
          integer: bool = False) -> float:
     """A finite JSON number within [lo, hi] (or (lo, hi] when lo_open)."""
+    rng = f"{'(' if lo_open else '['}{_fmt(lo) if lo is not None else '-inf'}, {_fmt(hi) if hi is not None else 'inf'}]"
     if isinstance(v, bool) or not isinstance(v, (int, float)):
-        raise ScenarioError(path, f"expected a number, got {_type_name(v)} {json.dumps(v)[:40]}")
+        raise ScenarioError(path, f"expected a number in {rng}, got {_got(v)}")
+    # Python ints are unbounded; anything beyond float range cannot be a meaningful quantity here.
+    if isinstance(v, int) and abs(v) >= 10 ** 300:
+        raise ScenarioError(path, f"must be a number in {rng}, got {_show(v)}")
     if not math.isfinite(v):
-        raise ScenarioError(path, f"must be a finite number, got {v}")
+        raise ScenarioError(path, f"must be a finite number in {rng}, got {v} (NaN, infinity or a number "
+                                  f"too large to represent)")
     if integer and float(v) != int(v):
-        raise ScenarioError(path, f"must be a whole number, got {v}")
-    rng = f"{'(' if lo_open else '['}{lo if lo is not None else '-inf'}, {hi if hi is not None else 'inf'}]"
+        raise ScenarioError(path, f"must be a whole number in {rng}, got {_show(v)}")
     if lo is not None and (v < lo or (lo_open and v == lo)):
-        raise ScenarioError(path, f"must be in {rng}, got {v}")
+        raise ScenarioError(path, f"must be in {rng}, got {_show(v)}")
     if hi is not None and v > hi:
-        raise ScenarioError(path, f"must be in {rng}, got {v}")
+        raise ScenarioError(path, f"must be in {rng}, got {_show(v)}")
     return int(v) if integer else float(v)
 
 
 def _str(v: Any, path: str) -> str:
     if not isinstance(v, str):
-        raise ScenarioError(path, f"expected a string, got {_type_name(v)}")
+        raise ScenarioError(path, f"expected a string, got {_got(v)}")
     return v
+
+
+MAX_ID_CHARS = 200
+
+
+def _id(v: Any, path: str) -> str:
+    """A non-empty id of at most MAX_ID_CHARS characters."""
+    sid = _str(v, path)
+    if not sid.strip():
+        raise ScenarioError(path, "must be a non-empty string")
+    if len(sid) > MAX_ID_CHARS:
+        raise ScenarioError(path, f"is {len(sid)} characters long; ids are at most {MAX_ID_CHARS}")
+    return sid
 
 
 def _obj(v: Any, path: str, allowed: set[str], required: set[str] = frozenset()) -> dict:
     if not isinstance(v, dict):
-        raise ScenarioError(path or "scenario", f"expected an object, got {_type_name(v)}")
+        raise ScenarioError(path or "scenario", f"expected an object, got {_got(v)}")
     for k in v:
         if k not in allowed:
-            raise ScenarioError(f"{path}.{k}" if path else k,
-                                f"unknown key; allowed keys are {', '.join(sorted(allowed))}")
+            key = _show(k) if isinstance(k, str) and len(k) > 40 else k
+            hint = difflib.get_close_matches(str(k), sorted(allowed), n=1)
+            tip = f"did you mean {hint[0]!r}? " if hint else ""
+            raise ScenarioError(f"{path}.{key}" if path else str(key),
+                                f"unknown key; {tip}allowed keys are {', '.join(sorted(allowed))}")
     for k in sorted(required):
         if k not in v:
             raise ScenarioError(f"{path}.{k}" if path else k, "required field is missing")
     return v
 
 
-def _linear(v: Any, path: str) -> float | Linear:
+def _linear(v: Any, path: str, *, positive: bool = False, hi: float = 1e7) -> float | Linear:
+    """A number or {per_token, fixed}; `positive` refuses a value that is 0 for every l_in."""
     if isinstance(v, dict):
         _obj(v, path, {"per_token", "fixed"}, {"per_token", "fixed"})
-        return Linear(_num(v["per_token"], f"{path}.per_token", lo=0),
-                      _num(v["fixed"], f"{path}.fixed", lo=0))
-    return _num(v, path, lo=0)
+        out = Linear(_num(v["per_token"], f"{path}.per_token", lo=0, hi=hi),
+                     _num(v["fixed"], f"{path}.fixed", lo=0, hi=hi))
+        if positive and out.per_token == 0 and out.fixed == 0:
+            raise ScenarioError(path, "per_token and fixed are both 0; a time that is 0 for every l_in is not "
+                                      "allowed (give per_token > 0 or fixed > 0, in ms)")
+        return out
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise ScenarioError(path, f"expected a number (ms) or an object {{per_token, fixed}}, got "
+                                  f"{_got(v)}")
+    return _num(v, path, lo=0, hi=hi, lo_open=positive)
 
 
 def _list(v: Any, path: str) -> list:
     if not isinstance(v, list):
-        raise ScenarioError(path, f"expected a list, got {_type_name(v)}")
+        raise ScenarioError(path, f"expected a list, got {_got(v)}")
     return v
 
 
@@ -229,11 +284,12 @@ def _model(v: Any) -> Model:
         out["name"] = _str(d["name"], "model.name")
     out.setdefault("name", d.get("preset") or "custom")
     if "n_blocks" in d:
-        out["n_blocks"] = _num(d["n_blocks"], "model.n_blocks", lo=1, hi=10_000, integer=True)
+        out["n_blocks"] = _num(d["n_blocks"], "model.n_blocks", lo=1, hi=MAX_BLOCKS, integer=True)
     if "d_model" in d:
         out["d_model"] = _num(d["d_model"], "model.d_model", lo=1, hi=1_000_000, integer=True)
     if "params_per_block" in d:
-        out["params_per_block"] = _num(d["params_per_block"], "model.params_per_block", lo=0, lo_open=True)
+        out["params_per_block"] = _num(d["params_per_block"], "model.params_per_block", lo=0, hi=1e13,
+                                       lo_open=True)
     if "bits_per_param" in d:
         out["bits_per_param"] = _num(d["bits_per_param"], "model.bits_per_param", lo=0, hi=64, lo_open=True)
     if "kv_bytes" in d:
@@ -242,7 +298,7 @@ def _model(v: Any) -> Model:
         out["kv_groups"] = _num(d["kv_groups"], "model.kv_groups", lo=1, hi=1024, integer=True)
     for k in ("block_gb", "cache_gb"):
         if d.get(k) is not None:
-            out[k] = _num(d[k], f"model.{k}", lo=0, lo_open=True)
+            out[k] = _num(d[k], f"model.{k}", lo=0, hi=MAX_MEMORY_GB, lo_open=True)
     out["preset"] = d.get("preset")
     return Model(**out)
 
@@ -252,9 +308,7 @@ def _server(v: Any, i: int) -> Server:
     d = _obj(v, p, {"id", "name", "lat", "lon", "gpu", "memory_gb", "tau_ms", "tau_in_ms", "max_blocks",
                     "forward_rps", "network_rps"},
              {"id", "lat", "lon", "gpu", "memory_gb", "tau_ms", "tau_in_ms"})
-    sid = _str(d["id"], f"{p}.id")
-    if not sid.strip():
-        raise ScenarioError(f"{p}.id", "must be a non-empty string")
+    sid = _id(d["id"], f"{p}.id")
     mb = d.get("max_blocks")
     return Server(
         id=sid,
@@ -262,76 +316,93 @@ def _server(v: Any, i: int) -> Server:
         lat=_num(d["lat"], f"{p}.lat", lo=-90, hi=90),
         lon=_num(d["lon"], f"{p}.lon", lo=-180, hi=180),
         gpu=_str(d["gpu"], f"{p}.gpu"),
-        memory_gb=_num(d["memory_gb"], f"{p}.memory_gb", lo=0, hi=100_000, lo_open=True),
+        memory_gb=_num(d["memory_gb"], f"{p}.memory_gb", lo=0, hi=MAX_MEMORY_GB, lo_open=True),
         tau_ms=_num(d["tau_ms"], f"{p}.tau_ms", lo=0, hi=1e7, lo_open=True),
-        tau_in_ms=_linear(d["tau_in_ms"], f"{p}.tau_in_ms"),
-        max_blocks=None if mb is None else _num(mb, f"{p}.max_blocks", lo=1, integer=True),
+        tau_in_ms=_linear(d["tau_in_ms"], f"{p}.tau_in_ms", positive=True),
+        max_blocks=None if mb is None else _num(mb, f"{p}.max_blocks", lo=1, hi=MAX_BLOCKS, integer=True),
         forward_rps=None if d.get("forward_rps") is None else _num(d["forward_rps"], f"{p}.forward_rps",
-                                                                   lo=0, lo_open=True),
+                                                                   lo=0, hi=1e12, lo_open=True),
         network_rps=None if d.get("network_rps") is None else _num(d["network_rps"], f"{p}.network_rps",
-                                                                   lo=0, lo_open=True),
+                                                                   lo=0, hi=1e12, lo_open=True),
     )
 
 
 def _client(v: Any, i: int) -> Client:
     p = f"clients[{i}]"
     d = _obj(v, p, {"id", "name", "lat", "lon", "share"}, {"id", "lat", "lon"})
-    cid = _str(d["id"], f"{p}.id")
-    if not cid.strip():
-        raise ScenarioError(f"{p}.id", "must be a non-empty string")
+    cid = _id(d["id"], f"{p}.id")
     return Client(id=cid, name=_str(d.get("name", cid), f"{p}.name"),
                   lat=_num(d["lat"], f"{p}.lat", lo=-90, hi=90),
                   lon=_num(d["lon"], f"{p}.lon", lo=-180, hi=180),
-                  share=_num(d.get("share", 1.0), f"{p}.share", lo=0, lo_open=True))
+                  share=_num(d.get("share", 1.0), f"{p}.share", lo=0, hi=1e6, lo_open=True))
 
 
-def _network(v: Any, ids: set[str]) -> Network:
+def _rtt_ms(raw: Any, server_ids: set[str], client_ids: set[str]) -> dict[str, dict[str, float]]:
+    """Explicit raw RTT overrides: client-server or server-server pairs, > 0 ms between distinct sites."""
+    ids = server_ids | client_ids
+    rtt: dict[str, dict[str, float]] = {}
+    _obj(raw, "network.rtt_ms", set(raw) if isinstance(raw, dict) else set())
+    for a, row in raw.items():
+        if a not in ids:
+            raise ScenarioError(f"network.rtt_ms.{a}", f"unknown id {_show(a)}; must be a server or client id")
+        _obj(row, f"network.rtt_ms.{a}", set(row) if isinstance(row, dict) else set())
+        for b, ms in row.items():
+            path = f"network.rtt_ms.{a}.{b}"
+            if b not in ids:
+                raise ScenarioError(path, f"unknown id {_show(b)}; must be a server or client id")
+            if a in client_ids and b in client_ids and a != b:
+                raise ScenarioError(path, "both ids are clients; an RTT override is only used between a client "
+                                          "and a server or between two servers")
+            val = _num(ms, path, lo=0, hi=MAX_MS)
+            if a == b and val != 0:
+                raise ScenarioError(path, f"the RTT from a site to itself must be 0 (or left out), got {_show(ms)}")
+            if a != b and val == 0:
+                raise ScenarioError(path, f"must be > 0 ms between two distinct sites ({a} and {b}), got 0; "
+                                          f"allowed: (0, {MAX_MS:g}]")
+            other = rtt.get(b, {}).get(a)
+            if other is not None and other != val:
+                raise ScenarioError(path, f"must equal network.rtt_ms.{b}.{a} ({other}); RTTs are symmetric")
+            rtt.setdefault(a, {})[b] = val
+    return rtt
+
+
+def _network(v: Any, server_ids: set[str], client_ids: set[str]) -> Network:
+    ids = server_ids | client_ids
     d = _obj(v, "network", {"km_per_ms", "inflation", "base_ms", "rtt_ms", "per_token_overhead_ms",
                             "prefill_overhead_ms", "links", "nodes"})
     nodes = []
     for i, x in enumerate(_list(d.get("nodes", []), "network.nodes")):
         p = f"network.nodes[{i}]"
         x = _obj(x, p, {"id", "name", "lat", "lon"}, {"id", "lat", "lon"})
-        nid = _str(x["id"], f"{p}.id")
+        nid = _id(x["id"], f"{p}.id")
         if nid in ids or any(n.id == nid for n in nodes):
             raise ScenarioError(f"{p}.id", f"duplicate id {nid!r}")
         nodes.append(Node(nid, _str(x.get("name", nid), f"{p}.name"), _num(x["lat"], f"{p}.lat", lo=-90, hi=90),
                           _num(x["lon"], f"{p}.lon", lo=-180, hi=180)))
     link_ids = set(ids) | {n.id for n in nodes}
-    rtt: dict[str, dict[str, float]] = {}
-    raw = d.get("rtt_ms", {})
-    _obj(raw, "network.rtt_ms", set(raw) if isinstance(raw, dict) else set())
-    for a, row in raw.items():
-        if a not in ids:
-            raise ScenarioError(f"network.rtt_ms.{a}", "unknown id; must be a server or client id")
-        _obj(row, f"network.rtt_ms.{a}", set(row) if isinstance(row, dict) else set())
-        for b, ms in row.items():
-            if b not in ids:
-                raise ScenarioError(f"network.rtt_ms.{a}.{b}", "unknown id; must be a server or client id")
-            val = _num(ms, f"network.rtt_ms.{a}.{b}", lo=0)
-            other = rtt.get(b, {}).get(a)
-            if other is not None and other != val:
-                raise ScenarioError(f"network.rtt_ms.{a}.{b}",
-                                    f"must equal network.rtt_ms.{b}.{a} ({other}); RTTs are symmetric")
-            rtt.setdefault(a, {})[b] = val
+    rtt = _rtt_ms(d.get("rtt_ms", {}), server_ids, client_ids)
     links = []
     for i, ln in enumerate(_list(d.get("links", []), "network.links")):
         if not (isinstance(ln, list) and len(ln) == 2 and all(isinstance(x, str) for x in ln)):
-            raise ScenarioError(f"network.links[{i}]", "expected a pair of ids [a, b]")
+            raise ScenarioError(f"network.links[{i}]", f"expected a pair of ids [a, b], got {_show(ln)}")
         for x in ln:
             if x not in link_ids:
-                raise ScenarioError(f"network.links[{i}]", f"unknown id {x!r}")
+                raise ScenarioError(f"network.links[{i}]", f"unknown id {_show(x)}; must be a server, client "
+                                                           f"or network.nodes id")
+        if ln[0] == ln[1]:
+            raise ScenarioError(f"network.links[{i}]", f"joins {ln[0]!r} to itself; a link needs two different ids")
         links.append(tuple(ln))
     dflt = Network()
     return Network(
-        km_per_ms=_num(d.get("km_per_ms", dflt.km_per_ms), "network.km_per_ms", lo=0, lo_open=True),
+        # fibre carries light at about 200 km/ms; nothing travels faster than light in vacuum (299.8 km/ms)
+        km_per_ms=_num(d.get("km_per_ms", dflt.km_per_ms), "network.km_per_ms", lo=0, hi=300, lo_open=True),
         inflation=_num(d.get("inflation", dflt.inflation), "network.inflation", lo=1, hi=10),
         base_ms=_num(d.get("base_ms", dflt.base_ms), "network.base_ms", lo=0, hi=10_000),
         rtt_ms=rtt,
         per_token_overhead_ms=_num(d.get("per_token_overhead_ms", dflt.per_token_overhead_ms),
                                    "network.per_token_overhead_ms", lo=0, hi=1e6),
         prefill_overhead_ms=_linear(d.get("prefill_overhead_ms", {"per_token": 0.7049, "fixed": 67.0}),
-                                    "network.prefill_overhead_ms"),
+                                    "network.prefill_overhead_ms", hi=1e6),
         links=tuple(links),
         nodes=tuple(nodes),
     )
@@ -353,15 +424,20 @@ def _workload(v: Any) -> Workload:
         l_out=_num(d.get("l_out", w.l_out), "workload.l_out", lo=1, hi=1_000_000, integer=True),
         seed=_num(d.get("seed", w.seed), "workload.seed", lo=0, hi=2**63 - 1, integer=True),
         arrivals_ms=None if d.get("arrivals_ms") is None else _num_list(d["arrivals_ms"], "workload.arrivals_ms",
-                                                                         lo=0),
+                                                                         lo=0, hi=MAX_ARRIVAL_MS),
         inter_arrivals_ms=None if d.get("inter_arrivals_ms") is None else _num_list(
-            d["inter_arrivals_ms"], "workload.inter_arrivals_ms", lo=0),
+            d["inter_arrivals_ms"], "workload.inter_arrivals_ms", lo=0, hi=MAX_MS),
         l_out_per_request=None if d.get("l_out_per_request") is None else _num_list(
             d["l_out_per_request"], "workload.l_out_per_request", lo=1, hi=1_000_000, integer=True),
     )
+    if out.arrivals_ms is not None and out.inter_arrivals_ms is not None:
+        raise ScenarioError("workload.inter_arrivals_ms", "give either workload.arrivals_ms or "
+                                                          "workload.inter_arrivals_ms, not both")
     if out.arrivals_ms is not None:
-        if any(b < a for a, b in zip(out.arrivals_ms, out.arrivals_ms[1:])):
-            raise ScenarioError("workload.arrivals_ms", "must be non-decreasing")
+        for i, (a, b) in enumerate(zip(out.arrivals_ms, out.arrivals_ms[1:])):
+            if b < a:
+                raise ScenarioError(f"workload.arrivals_ms[{i + 1}]",
+                                    f"must be non-decreasing: {_show(b)} ms comes after {_show(a)} ms")
     for k in ("arrivals_ms", "inter_arrivals_ms", "l_out_per_request"):
         seq = getattr(out, k)
         if seq is not None and len(seq) != out.n_requests:
@@ -379,27 +455,32 @@ def _policy(v: Any, n_servers: int) -> Policy:
     _obj(alloc, "policy.alloc_delay_ms", {"proposed", "petals"})
     mode = _str(d.get("mode", p.mode), "policy.mode")
     if mode not in MODES:
-        raise ScenarioError("policy.mode", f"must be one of {', '.join(MODES)}, got {mode!r}")
+        raise ScenarioError("policy.mode", f"must be one of {', '.join(MODES)}, got {_show(mode)}")
     jo = d.get("petals_join_order")
     if jo is not None:
         jo = _num_list(jo, "policy.petals_join_order", lo=0, hi=max(n_servers - 1, 0), integer=True)
         if sorted(jo) != list(range(n_servers)):
+            twice = sorted({x for x in jo if jo.count(x) > 1})
+            missing = sorted(set(range(n_servers)) - set(jo))
+            why = "; ".join(([f"repeats {', '.join(map(str, twice))}"] if twice else [])
+                            + ([f"misses {', '.join(map(str, missing))}"] if missing else []))
             raise ScenarioError("policy.petals_join_order",
-                                f"must be a permutation of 0..{n_servers - 1} (server positions)")
+                                f"must be a permutation of 0..{n_servers - 1} (each server position exactly "
+                                f"once, {n_servers} entries); got {len(jo)} entries: {why}")
     rb = d.get("petals_rebalance", False)
     if not isinstance(rb, bool):
-        raise ScenarioError("policy.petals_rebalance", f"expected true or false, got {_type_name(rb)}")
+        raise ScenarioError("policy.petals_rebalance", f"expected true or false, got {_got(rb)}")
     return Policy(
         R=None if d.get("R") is None else _num(d["R"], "policy.R", lo=1, hi=10_000_000, integer=True),
         R_num_std=_num(d.get("R_num_std", p.R_num_std), "policy.R_num_std", lo=0, hi=10),
-        initial_delay_ms=_num(d.get("initial_delay_ms", p.initial_delay_ms), "policy.initial_delay_ms", lo=0),
+        initial_delay_ms=_num(d.get("initial_delay_ms", p.initial_delay_ms), "policy.initial_delay_ms", lo=0, hi=MAX_MS),
         alloc_delay_proposed_ms=_num(alloc.get("proposed", p.alloc_delay_proposed_ms),
-                                     "policy.alloc_delay_ms.proposed", lo=0),
+                                     "policy.alloc_delay_ms.proposed", lo=0, hi=MAX_MS),
         alloc_delay_petals_ms=_num(alloc.get("petals", p.alloc_delay_petals_ms), "policy.alloc_delay_ms.petals",
-                                   lo=0),
+                                   lo=0, hi=MAX_MS),
         petals_overhead_ms=_num(d.get("petals_overhead_ms", p.petals_overhead_ms), "policy.petals_overhead_ms",
-                                lo=0),
-        petals_penalty_ms=_num(d.get("petals_penalty_ms", p.petals_penalty_ms), "policy.petals_penalty_ms", lo=0),
+                                lo=0, hi=MAX_MS),
+        petals_penalty_ms=_num(d.get("petals_penalty_ms", p.petals_penalty_ms), "policy.petals_penalty_ms", lo=0, hi=MAX_MS),
         petals_join_order=jo,
         petals_rebalance=rb,
         mode=mode,
@@ -414,7 +495,7 @@ def from_dict(d: Any) -> Scenario:
     d = _obj(d, "", {"format", "name", "description", "model", "servers", "clients", "network", "workload",
                      "policy"}, {"format", "name", "model", "servers", "clients"})
     if d["format"] != FORMAT:
-        raise ScenarioError("format", f"must be {FORMAT!r}, got {d['format']!r}")
+        raise ScenarioError("format", f"must be {FORMAT!r}, got {_show(d['format'])}")
     name = _str(d["name"], "name")
     model = _model(d["model"])
     servers = tuple(_server(s, i) for i, s in enumerate(_list(d["servers"], "servers")))
@@ -429,7 +510,7 @@ def from_dict(d: Any) -> Scenario:
             if x.id in seen:
                 raise ScenarioError(f"{kind}[{i}].id", f"duplicate id {x.id!r} (also {seen[x.id]})")
             seen[x.id] = f"{kind}[{i}]"
-    network = _network(d.get("network", {}), set(seen))
+    network = _network(d.get("network", {}), {x.id for x in servers}, {x.id for x in clients})
     workload = _workload(d.get("workload", {}))
     policy = _policy(d.get("policy", {}), len(servers))
     if policy.mode == "reference":
@@ -441,44 +522,76 @@ def from_dict(d: Any) -> Scenario:
                     servers=servers, clients=clients, network=network, workload=workload, policy=policy)
 
 
-def loads(text: str | bytes) -> Scenario:
-    """Parse scenario JSON text (bytes must be UTF-8); raises ScenarioError on any problem."""
+def _decode_int(digits: str) -> int | float:
+    # Python refuses to convert integers of more than 4300 digits (and ones over ~309 digits do not fit a
+    # float); such a number is never meaningful here, so it becomes infinity and the field check names it.
+    if len(digits) > 300:
+        return -math.inf if digits.startswith("-") else math.inf
+    return int(digits)
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict:
+    out: dict = {}
+    for k, v in pairs:
+        if k in out:
+            raise ScenarioError("file", f"key {_show(k)} appears twice in the same object; each key may "
+                                        f"appear once")
+        out[k] = v
+    return out
+
+
+def loads(text: str | bytes, check_capacity: bool = False) -> Scenario:
+    """Parse scenario JSON text (bytes must be UTF-8); raises ScenarioError on any problem.
+
+    With `check_capacity`, also refuse a cluster that cannot hold the model even for one request
+    (core.validate.check_capacity); `load` does this for files, the app's upload should too.
+    """
     if isinstance(text, bytes):
         if len(text) > MAX_FILE_BYTES:
-            raise ScenarioError("file", f"is {len(text)} bytes; the limit is {MAX_FILE_BYTES} bytes")
+            raise ScenarioError("file", f"is {len(text):,} bytes; the limit is {MAX_FILE_BYTES:,} bytes")
         try:
             text = text.decode("utf-8")
         except UnicodeDecodeError as e:
-            raise ScenarioError("file", f"is not UTF-8 text (byte {e.start})") from None
+            raise ScenarioError("file", f"is not UTF-8 text (invalid byte 0x{e.object[e.start]:02x} at "
+                                        f"offset {e.start}); save it as UTF-8 JSON") from None
+    if not isinstance(text, str):
+        raise ScenarioError("file", f"expected JSON text, got {_type_name(text)}")
     if len(text) > MAX_FILE_BYTES:
-        raise ScenarioError("file", f"is {len(text)} characters; the limit is {MAX_FILE_BYTES}")
+        raise ScenarioError("file", f"is {len(text):,} characters; the limit is {MAX_FILE_BYTES:,}")
+    text = text.removeprefix("\ufeff")  # a UTF-8 byte-order mark, as some Windows editors write
     if not text.strip():
         raise ScenarioError("file", "is empty; expected a JSON object")
-
-    def _no_const(c: str):
-        raise ScenarioError("file", f"contains {c}, which is not valid JSON; use a finite number")
-
     try:
-        d = json.loads(text, parse_constant=_no_const)
+        # NaN / Infinity tokens (not JSON, but Python writes them) parse to floats so that the field
+        # check below can name the field that holds them.
+        d = json.loads(text, parse_int=_decode_int, object_pairs_hook=_no_duplicate_keys)
     except json.JSONDecodeError as e:
         raise ScenarioError("file", f"is not valid JSON: {e.msg} at line {e.lineno} column {e.colno}") from None
     except RecursionError:
-        raise ScenarioError("file", "is nested too deeply") from None
-    return from_dict(d)
+        raise ScenarioError("file", "is nested too deeply to be a scenario") from None
+    except ValueError as e:  # e.g. a number json cannot convert
+        raise ScenarioError("file", f"is not valid JSON: {str(e)[:80]}") from None
+    scn = from_dict(d)
+    if check_capacity:
+        from .validate import check_capacity as _check
+
+        _check(scn)
+    return scn
 
 
-def load(path: str) -> Scenario:
-    """Read and parse a scenario file."""
+def load(path: str, check_capacity: bool = True) -> Scenario:
+    """Read and parse a scenario file; by default also refuse a cluster too small for the model."""
     import os
 
     try:
         size = os.path.getsize(path)
         if size > MAX_FILE_BYTES:
-            raise ScenarioError("file", f"{path} is {size} bytes; the limit is {MAX_FILE_BYTES} bytes")
+            raise ScenarioError("file", f"{path} is {size:,} bytes; the limit is {MAX_FILE_BYTES:,} bytes")
         with open(path, "rb") as f:
-            return loads(f.read())
+            raw = f.read(MAX_FILE_BYTES + 1)  # the file may grow between the size check and the read
     except OSError as e:
-        raise ScenarioError("file", f"cannot read {path}: {e.strerror}") from None
+        raise ScenarioError("file", f"cannot read {path}: {e.strerror or e}") from None
+    return loads(raw, check_capacity=check_capacity)
 
 
 # --------------------------------------------------------------------------- dumping
