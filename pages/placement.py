@@ -1,8 +1,132 @@
-"""Placeholder page: placement (being built)."""
+"""Placement: two placement algorithms side by side - block spans, per-block capacity, the map, CG-BP's internals."""
+from __future__ import annotations
+
+import pandas as pd
 import streamlit as st
 
-from ui import state
+from core import scenario as scn_mod
+from core.errors import SwarmscopeError
+from core.placement import PLACERS
+from ui import engine, figures, state
+
+try:  # the map builders come from ui/maps.py; the page works without them
+    from ui import maps
+except ImportError:  # pragma: no cover - only while ui/maps.py is being written
+    maps = None
+
+SIDES = ("A", "B")
+DEFAULTS = {"A": "cgbp", "B": "petals"}
 
 scn = state.scenario()
-st.title("placement")
-st.caption(f"Scenario: {scn.name}")
+scn_json = state.scenario_json()
+names = list(PLACERS)
+
+st.title("Placement")
+st.caption(f"Scenario **{scn.name}**: {scn.model.n_blocks} blocks of {scn.model.name} on {len(scn.servers)} "
+           f"servers. Blocks are numbered from 0; a span [start, end) holds blocks start to end - 1.")
+
+# Widget keys vanish when another page is shown, so the choices live in a plain session key as well.
+prefs = st.session_state.setdefault("placement_prefs", {
+    side: {"algorithm": DEFAULTS[side] if DEFAULTS[side] in PLACERS else names[0], "auto": scn.policy.R is None,
+           "R": scn.policy.R or 8, "milp_s": scn.policy.milp_time_limit_s} for side in SIDES})
+
+settings: dict[str, dict] = {}
+cols = st.columns(2)
+for side, col in zip(SIDES, cols):
+    p = prefs[side]
+    with col:
+        alg = st.selectbox(f"Placement {side}", names, index=names.index(p["algorithm"]) if p["algorithm"] in names
+                           else 0, format_func=lambda n: PLACERS[n].label, key=f"pl_alg_{side}",
+                           help="Every registered placement algorithm; its source: " + "; ".join(
+                               f"{x.label}: {x.source}" for x in PLACERS.values()))
+        auto = st.toggle("|R| from the arrival rate", value=p["auto"], key=f"pl_auto_{side}",
+                         help="SPEC 3.2: |R| = round(x + sqrt(x)) with x = arrival rate x one request's time, "
+                              "capped at R_max. Off: place for a fixed number of concurrent requests. "
+                              "Used by CG-BP and by the PETALS ablations that borrow CG-BP's results.")
+        R = st.number_input("|R| (concurrent requests)", min_value=1, max_value=1_000_000, value=int(p["R"]),
+                            step=1, key=f"pl_R_{side}", disabled=auto)
+        milp_s = p["milp_s"]
+        if "milp" in alg:
+            milp_s = st.number_input("MILP time limit (s)", min_value=1.0, max_value=3600.0, value=float(p["milp_s"]),
+                                     step=5.0, key=f"pl_milp_{side}")
+    prefs[side] = {"algorithm": alg, "auto": auto, "R": int(R), "milp_s": float(milp_s)}
+    settings[side] = {"algorithm": alg, "R": None if auto else int(R), "milp_time_limit_s": float(milp_s)}
+
+
+def _run() -> None:
+    for side in SIDES:
+        s = settings[side]
+        try:
+            text = engine.with_policy(scn_json, R=s["R"], milp_time_limit_s=s["milp_time_limit_s"])
+            out = dict(s, placement=engine.place(text, s["algorithm"]))
+        except SwarmscopeError as e:
+            out = dict(s, error=str(e))
+        state.put_result("placement", side, out)
+
+
+if st.button("Run placement", type="primary", key="run_placement", icon=":material/play_arrow:"):
+    with st.spinner("Placing blocks..."):
+        _run()
+
+
+def _show(side: str, res: dict) -> None:
+    label = PLACERS[res["algorithm"]].label if res["algorithm"] in PLACERS else res["algorithm"]
+    R_text = "|R| from the arrival rate" if res["R"] is None else f"|R| = {res['R']} requests"
+    st.subheader(f"{side}: {label}")
+    st.caption(R_text + (f", MILP limit {res['milp_time_limit_s']:g} s" if "milp" in res["algorithm"] else ""))
+    if "error" in res:
+        st.error(res["error"])
+        return
+    p = res["placement"]
+    info = p.info
+    L = scn.model.n_blocks
+    holders = sum(1 for m in p.blocks if m > 0)
+    c1, c2, c3 = st.columns(3)
+    c1.metric("servers used", f"{holders} of {len(scn.servers)}")
+    c2.metric("least sessions on a block", f"{min(figures.block_sessions(p, L))} sessions")
+    c3.metric("cache slots", f"{sum(p.cache_slots)} block-sessions")
+    if "K" in info:
+        c4, c5, c6 = st.columns(3)
+        c4.metric("|R| placed for", f"{info['R']} requests", help=f"R_max = {info['R_max']} requests "
+                  f"({'given' if info['R_source'] == 'given' else 'from the arrival rate'})")
+        c5.metric("K (servers to cover |R|)", f"{info['K']} servers")
+        c6.metric("Theorem-2 bound", f"{info['bound_ms']:.1f} ms/token",
+                  help="[BPRR] Theorem 2: decode time per token of a request on CG-BP's placement is at most "
+                       "this (network + compute of the K first servers in CG-BP's order)")
+        order = info["order"]
+        st.caption("CG-BP order (increasing t~): " + " → ".join(order))
+        tt = info["t_tilde_ms"]
+        ids = scn.server_ids
+        st.dataframe(pd.DataFrame({
+            "order": list(range(1, len(order) + 1)), "server": order,
+            "t~ (ms/token per block)": [tt[ids.index(s)] for s in order],
+            "blocks m": [p.blocks[ids.index(s)] for s in order],
+            "max sessions": [info["max_sessions"][ids.index(s)] for s in order]}),
+            hide_index=True, key=f"pl_order_{side}")
+    elif "join_order" in info:
+        st.caption("PETALS join order: " + " → ".join(info["join_order"]))
+    st.plotly_chart(figures.span_chart(scn, p), key=f"pl_spans_{side}", config=figures.PLOTLY_CONFIG)
+    st.markdown("**Sessions per block** (a request needs one session on every block)")
+    st.plotly_chart(figures.capacity_chart(scn, p, info.get("R")), key=f"pl_cap_{side}",
+                    config=figures.PLOTLY_CONFIG)
+    if maps is not None:
+        st.pydeck_chart(maps.cluster_deck(scn, spans=list(zip(p.start, p.end))), key=f"pl_map_{side}", height=320)
+    with st.expander("Per-server table"):
+        st.dataframe(figures.placement_frame(scn, p), hide_index=True, key=f"pl_table_{side}")
+    if res["R"] is not None and res["R"] != scn.policy.R:
+        st.button(f"Use |R| = {res['R']} for simulations", key=f"pl_keepR_{side}", on_click=_keep_R,
+                  args=(res["R"],), help="Writes |R| into the scenario (undo on the Cluster page)")
+
+
+def _keep_R(R: int) -> None:
+    state.set_scenario(scn_mod.loads(engine.with_policy(state.scenario_json(), R=R)), f"Set |R| = {R}")
+
+
+results = {side: state.get_result("placement", side) for side in SIDES}
+if not any(results.values()):
+    st.info("Choose two placements and press **Run placement**.")
+else:
+    for side, col in zip(SIDES, st.columns(2)):
+        with col:
+            if results[side] is not None:
+                _show(side, results[side])
