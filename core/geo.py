@@ -17,3 +17,14 @@ def great_circle_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float
 def raw_rtt_ms(distance_km: float, km_per_ms: float, inflation: float, base_ms: float) -> float:
     """Raw (ping) RTT: there and back at fibre speed over a route `inflation` times the great circle, plus a base."""
     return 2.0 * distance_km / km_per_ms * inflation + base_ms
+
+
+def great_circle_matrix_km(lat_a, lon_a, lat_b, lon_b):
+    """Haversine distances (km) between every point of A and every point of B, vectorised (numpy array)."""
+    import numpy as np
+
+    p1 = np.radians(np.asarray(lat_a, dtype=float))[:, None]
+    p2 = np.radians(np.asarray(lat_b, dtype=float))[None, :]
+    dl = np.radians(np.asarray(lon_b, dtype=float))[None, :] - np.radians(np.asarray(lon_a, dtype=float))[:, None]
+    h = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(h)))

@@ -42,3 +42,52 @@ def path_to(pred: list[int], source: int, target: int) -> list[int] | None:
     while out[-1] != source:
         out.append(pred[out[-1]])
     return out[::-1]
+
+
+def span_shortest(start, end, L: int, cost, sink_cost) -> tuple[float, list[int] | None]:
+    """Shortest source -> sink chain on a span graph, with exactly Dijkstra's choices (SPEC 3.4).
+
+    Valid when the cost of stepping into server j depends only on j and k = blocks processed there
+    (`cost(j, k)`, None for no edge), as for CG-BPRR and WS-RR; `sink_cost(j)` for leaving a last server.
+    Servers are taken in order of span end, and for each the best predecessor among all servers ending at
+    block e is kept: O(sum of span lengths) instead of O(edges). Tie rule: Dijkstra settles nodes by
+    (distance, number) and keeps the first-settled predecessor among equal candidates, so each choice
+    here minimises (candidate, predecessor distance, predecessor number) - the same node.
+    Returns (distance to the sink, server path) or (inf, None).
+    """
+    J = len(start)
+    source = J
+    best: list[tuple[float, int] | None] = [None] * (L + 1)
+    best[0] = (0.0, source)
+    dist = [math.inf] * J
+    pred = [-1] * J
+    for j in sorted((j for j in range(J) if end[j] > start[j]), key=lambda j: end[j]):
+        e_j = end[j]
+        choice = None
+        for e in range(start[j], e_j):
+            b = best[e]
+            if b is None:
+                continue
+            w = cost(j, e_j - e)
+            if w is None:
+                continue
+            key = (b[0] + w, b[0], b[1])
+            if choice is None or key < choice:
+                choice = key
+        if choice is None:
+            continue
+        dist[j], pred[j] = choice[0], choice[2]
+        if best[e_j] is None or (dist[j], j) < best[e_j]:
+            best[e_j] = (dist[j], j)
+    final = None
+    for j in range(J):
+        if end[j] == L and dist[j] < math.inf:
+            key = (dist[j] + sink_cost(j), dist[j], j)
+            if final is None or key < final:
+                final = key
+    if final is None:
+        return math.inf, None
+    path = [final[2]]
+    while pred[path[-1]] != source:
+        path.append(pred[path[-1]])
+    return final[0], path[::-1]

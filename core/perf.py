@@ -161,11 +161,31 @@ def raw_rtt_between(scn: Scenario, a, b) -> float:
     return geo.raw_rtt_ms(geo.great_circle_km(a.lat, a.lon, b.lat, b.lon), n.km_per_ms, n.inflation, n.base_ms)
 
 
+def raw_rtt_matrix(scn: Scenario, rows, cols) -> tuple:
+    """Raw RTTs between two lists of nodes: the geographic model (vectorised), then the explicit overrides."""
+    n = scn.network
+    km = geo.great_circle_matrix_km([a.lat for a in rows], [a.lon for a in rows],
+                                    [b.lat for b in cols], [b.lon for b in cols])
+    out = (2.0 * km / n.km_per_ms * n.inflation + n.base_ms).tolist()
+    col = {b.id: j for j, b in enumerate(cols)}
+    row = {a.id: i for i, a in enumerate(rows)}
+    for i, a in enumerate(rows):
+        if a.id in col:
+            out[i][col[a.id]] = 0.0
+    for a_id, targets in n.rtt_ms.items():
+        for b_id, ms in targets.items():
+            if a_id in row and b_id in col:
+                out[row[a_id]][col[b_id]] = ms
+            if b_id in row and a_id in col:
+                out[row[b_id]][col[a_id]] = ms
+    return tuple(tuple(r) for r in out)
+
+
 def derive(scn: Scenario) -> Derived:
     """Compute the derived arrays of SPEC 2 for a scenario."""
     w, n = scn.workload, scn.network
-    raw_cs = tuple(tuple(raw_rtt_between(scn, c, s) for s in scn.servers) for c in scn.clients)
-    raw_ss = tuple(tuple(raw_rtt_between(scn, a, b) for b in scn.servers) for a in scn.servers)
+    raw_cs = raw_rtt_matrix(scn, scn.clients, scn.servers)
+    raw_ss = raw_rtt_matrix(scn, scn.servers, scn.servers)
     over_in = value_at(n.prefill_overhead_ms, w.l_in)
     total_share = sum(c.share for c in scn.clients)
     return Derived(

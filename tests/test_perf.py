@@ -68,3 +68,15 @@ def test_petals_throughput():
     assert perf.petals_throughput(20829.38, 3020.37, 53) == pytest.approx(min(20829.38 / 27, 3020.37))
     assert perf.petals_throughput(100.0, 3.0, 1) == 3.0
     assert math.isclose(perf.petals_throughput(2757.72, 3138.10, 4), 2757.72 / 2.5)
+
+
+def test_vectorised_rtts_equal_the_pairwise_model():
+    from core import scenario
+    from conftest import SAMPLES
+
+    scn = scenario.load(str(SAMPLES / "teaching_small.json"))
+    d = perf.derive(scn)
+    for i, a in enumerate(scn.servers):
+        for j, b in enumerate(scn.servers):
+            assert d.raw_ss[i][j] == pytest.approx(perf.raw_rtt_between(scn, a, b), rel=1e-12, abs=1e-12)
+        assert d.raw_cs[0][i] == pytest.approx(perf.raw_rtt_between(scn, scn.clients[0], a), rel=1e-12)

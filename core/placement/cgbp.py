@@ -12,9 +12,8 @@ import numpy as np
 
 from .. import perf
 from ..errors import Infeasible
-from ..paths import dijkstra
+from ..paths import span_shortest
 from ..perf import Derived
-from ..routing.graph import build_graph
 from ..scenario import Scenario
 from .base import Placement, format_blocks, register_placer
 
@@ -105,18 +104,13 @@ def round_half_away(x: float) -> int:
 
 def offline_cost(d: Derived, start, end, c: int, l_out: int) -> tuple[float, list[int] | None]:
     """Least single-request time (no waits) for client c on a placement: (dist - 1, path) or (inf, None)."""
-    from ..paths import path_to
+    def cost(j: int, k: int) -> float:
+        return perf.link_cost(d.t_in[c][j], d.t[c][j], d.tau_in[j], d.tau[j], k, l_out)
 
-    g = build_graph(start, end, d.L)
-    adj = []
-    for u, row in enumerate(g.out):
-        adj.append([(v, 1.0 if v == g.sink else
-                     perf.link_cost(d.t_in[c][v], d.t[c][v], d.tau_in[v], d.tau[v], k, l_out)) for v, k in row])
-    dist, pred = dijkstra(g.J + 2, adj, g.source)
-    if math.isinf(dist[g.sink]):
+    dist, path = span_shortest(start, end, d.L, cost, lambda j: 1.0)  # sink placeholder 1, as the reference
+    if path is None:
         return math.inf, None
-    path = path_to(pred, g.source, g.sink)
-    return dist[g.sink] - 1.0, path[1:-1]
+    return dist - 1.0, path
 
 
 def choose_R(scn: Scenario, d: Derived) -> dict:

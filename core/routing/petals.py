@@ -25,6 +25,7 @@ class PetalsRouter:
         self.overhead = scn.policy.petals_overhead_ms
         self.penalty = scn.policy.petals_penalty_ms
         self.reference = scn.policy.mode == "reference"
+        self._static: dict[tuple, Chain | None] = {}
 
     def _full(self, j: int, t: float, ledger) -> bool:
         active = ledger.active_count(j, t)
@@ -33,9 +34,21 @@ class PetalsRouter:
         return active >= self.capacity[j]
 
     def route(self, req: Request, t: float, ledger) -> Chain | None:
-        """PETALS' chain for a request arriving at t."""
+        """PETALS' chain for a request arriving at t.
+
+        Fast path: penalties only raise edge costs, so if no server of the penalty-free shortest chain is
+        full now, that chain (and the tie rules' choice of it) stands; else the graph is solved anew.
+        """
+        key = (req.client, req.l_out)
+        if key not in self._static:
+            self._static[key] = self._solve(req, [False] * self.d.J)
+        chain = self._static[key]
+        if chain is None or not any(self._full(j, t, ledger) for j in chain.path):
+            return chain
+        return self._solve(req, [self._full(j, t, ledger) for j in range(self.d.J)])
+
+    def _solve(self, req: Request, full: list[bool]) -> Chain | None:
         d, g, c = self.d, self.g, req.client
-        full = [self._full(j, t, ledger) for j in range(d.J)]
         adj = []
         for u, row in enumerate(g.out):
             edges = []

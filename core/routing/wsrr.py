@@ -6,57 +6,69 @@ placeholder 1 (the reference treats weight 0 as "no edge"), subtracted from the 
 from __future__ import annotations
 
 from .. import perf
-from ..paths import dijkstra, path_to
+from ..paths import span_shortest
 from ..perf import Derived
 from ..placement.base import Placement
 from ..scenario import Scenario
 from .base import Chain, Request, register_router
-from .graph import build_graph
 
 SINK_PLACEHOLDER = 1.0
 
 
 class WSRR:
-    """Online router: reads the ledger for waits (or ignores them when `offline`)."""
+    """Online router: reads the ledger for waits (or ignores them when `offline`).
+
+    Fast path: waits only ever raise edge costs, so when every hop of the wait-free shortest chain has its
+    slots free now, that chain is still the shortest, and the tie rules pick it again (each of its nodes
+    keeps its distance and its first-settled predecessor). Only otherwise is the graph solved anew.
+    """
 
     def __init__(self, d: Derived, placement: Placement, offline: bool = False):
         self.d = d
-        self.g = build_graph(placement.start, placement.end, d.L)
+        self.start, self.end = placement.start, placement.end
         self.offline = offline
+        self._static: dict[tuple, Chain | None] = {}
 
     def route(self, req: Request, t: float, ledger) -> Chain | None:
         """Shortest chain under the waiting-penalised edge costs at time t."""
-        d, g, c, lo = self.d, self.g, req.client, req.l_out
-        adj, cost1, waits = [], {}, {}
-        for u, row in enumerate(g.out):
-            edges = []
-            for v, k in row:
-                if v == g.sink:
-                    edges.append((v, SINK_PLACEHOLDER))
-                    continue
-                tw = t if self.offline else ledger.ready_time(v, k * req.slot_scale, t)
-                if tw is None:
-                    continue  # more slots than the server has: no such edge
-                w = tw - t
-                # (w + network) + compute: the reference's order of additions, which decides exact ties
-                a, b = perf.link_cost_terms(d.t_in[c][v], d.t[c][v], d.tau_in[v], d.tau[v], k, lo)
-                edges.append((v, (w + a) + b))
-                cost1[(u, v)] = perf.first_token_cost(d.t_in[c][v], d.tau_in[v], k, w)
-                waits[(u, v)] = w
-            adj.append(edges)
-        dist, pred = dijkstra(g.J + 2, adj, g.source)
-        nodes = path_to(pred, g.source, g.sink)
-        if nodes is None:
+        key = (req.client, req.l_out, req.slot_scale)
+        if key not in self._static:
+            self._static[key] = self._solve(req, t, ledger, use_waits=False)
+        chain = self._static[key]
+        if self.offline or chain is None:
+            return chain
+        if all(ledger.ready_time(j, k * req.slot_scale, t) == t for j, k in zip(chain.path, chain.k)):
+            return chain
+        return self._solve(req, t, ledger, use_waits=True)
+
+    def _solve(self, req: Request, t: float, ledger, use_waits: bool) -> Chain | None:
+        d, c, lo, scale = self.d, req.client, req.l_out, req.slot_scale
+        waits: dict[tuple[int, int], float | None] = {}
+
+        def wait(j: int, k: int) -> float | None:
+            if (j, k) not in waits:
+                tw = ledger.ready_time(j, k * scale, t) if use_waits else t
+                waits[(j, k)] = None if tw is None else tw - t  # None: more slots than j has, no edge
+            return waits[(j, k)]
+
+        def cost(j: int, k: int) -> float | None:
+            w = wait(j, k)
+            if w is None:
+                return None
+            # (w + network) + compute: the reference's order of additions, which decides exact ties
+            a, b = perf.link_cost_terms(d.t_in[c][j], d.t[c][j], d.tau_in[j], d.tau[j], k, lo)
+            return (w + a) + b
+
+        dist, path = span_shortest(self.start, self.end, d.L, cost, lambda j: SINK_PLACEHOLDER)
+        if path is None:
             return None
-        weight = {(u, v): w for u, row in enumerate(adj) for v, w in row}
-        hops = list(zip(nodes[:-2], nodes[1:-1]))
+        k = tuple(perf.hop_blocks(self.start, self.end, path))
         time_terms, ttft_terms = [], []
-        for u, v in hops:
-            time_terms += [weight[(u, v)], -waits[(u, v)]]
-            ttft_terms += [cost1[(u, v)], -waits[(u, v)]]
-        servers = tuple(nodes[1:-1])
-        k = tuple(dict(g.out[u])[v] for u, v in hops)
-        return Chain(servers, k, dist[g.sink] - SINK_PLACEHOLDER, tuple(time_terms), tuple(ttft_terms))
+        for j, kj in zip(path, k):
+            w = waits[(j, kj)]
+            time_terms += [cost(j, kj), -w]
+            ttft_terms += [perf.first_token_cost(d.t_in[c][j], d.tau_in[j], kj, w), -w]
+        return Chain(tuple(path), k, dist - SINK_PLACEHOLDER, tuple(time_terms), tuple(ttft_terms))
 
 
 @register_router("wsrr", "WS-RR (waiting-penalised shortest path)", "[BPRR] WS-RR; SPEC 3.3")
