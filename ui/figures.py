@@ -183,38 +183,50 @@ def session_lanes(intervals: Sequence[tuple[float, float]]) -> tuple[list[int], 
 
 
 def session_gantt(scn: Scenario, res: SimResult, highlight: int | None = None) -> go.Figure:
-    """Timeline per server: each session a bar from arrival to completion, coloured by the cache slots it holds
-    there; sessions on one server are stacked in lanes so overlaps stay visible."""
+    """Timeline per server: each session waits (grey, from arrival) and then holds cache on that server (coloured
+    by the slots it holds) until completion; sessions on one server are stacked in lanes so overlaps stay visible."""
     ids = scn.server_ids
     per_server: dict[int, list[tuple]] = {j: [] for j in range(len(ids))}
     for rec in res.records:
         scale = _slot_scale(scn, rec.l_out)
         for sid, k in zip(rec.path, rec.k):
-            per_server[ids.index(sid)].append((rec.arrival_ms / 1e3, rec.completion_ms / 1e3, rec.r, k * scale))
-    ys, bases, lengths, widths, slots, reqs = [], [], [], [], [], []
+            per_server[ids.index(sid)].append((rec.arrival_ms / 1e3, (rec.arrival_ms + rec.wait_ms) / 1e3,
+                                               rec.completion_ms / 1e3, rec.r, k * scale))
+    ys, arrive, start, end, widths, slots, reqs = [], [], [], [], [], [], []
     for j, sessions in per_server.items():
-        lanes, n = session_lanes([(a, b) for a, b, _, _ in sessions])
+        lanes, n = session_lanes([(a, c) for a, _, c, _, _ in sessions])
         row = len(ids) - 1 - j  # first server on top
-        for (a, b, r, s), lane in zip(sessions, lanes):
+        for (a, b, c, r, s), lane in zip(sessions, lanes):
             ys.append(row - 0.4 + (lane + 0.5) * 0.8 / n)
-            bases.append(a)
-            lengths.append(b - a)
+            arrive.append(a)
+            start.append(b)
+            end.append(c)
             widths.append(0.8 / n)
             slots.append(s)
             reqs.append(r)
     if not ys:
         return _empty("no sessions")
+    arrive_a, start_a, end_a = np.array(arrive), np.array(start), np.array(end)
     hi = np.array(reqs) == highlight if highlight is not None else np.zeros(len(reqs), dtype=bool)
-    fig = go.Figure(go.Bar(
-        orientation="h", y=ys, base=bases, x=lengths, width=widths,
+    opacity = np.where(hi | (highlight is None), 1.0, 0.35).tolist()
+    waited = start_a > arrive_a
+    fig = go.Figure()
+    if waited.any():
+        fig.add_trace(go.Bar(
+            orientation="h", name="waiting for cache", y=np.array(ys)[waited], base=arrive_a[waited],
+            x=(start_a - arrive_a)[waited], width=np.array(widths)[waited], marker_color="#c8c8c8",
+            customdata=np.column_stack([np.array(reqs)[waited], start_a[waited]]),
+            hovertemplate="request %{customdata[0]} waits from %{base:.1f} s to %{customdata[1]:.1f} s"
+                          "<extra></extra>"))
+    fig.add_trace(go.Bar(
+        orientation="h", name="holding cache", y=ys, base=start, x=(end_a - start_a).tolist(), width=widths,
         marker={"color": slots, "colorscale": "Viridis", "showscale": True,
                 "colorbar": {"title": {"text": "cache slots held<br>(block-sessions)"}},
-                "opacity": np.where(hi | (highlight is None), 1.0, 0.35).tolist(),
-                "line": {"width": np.where(hi, 2.5, 0).tolist(), "color": "#d62728"}},
-        customdata=np.column_stack([reqs, np.array(bases) + np.array(lengths), slots]),
+                "opacity": opacity, "line": {"width": np.where(hi, 2.5, 0).tolist(), "color": "#d62728"}},
+        customdata=np.column_stack([reqs, end_a, slots]),
         hovertemplate="request %{customdata[0]}<br>%{base:.1f} s → %{customdata[1]:.1f} s"
                       "<br>%{customdata[2]:.0f} cache slots<extra></extra>"))
-    fig.update_layout(showlegend=False, margin={"l": 10, "r": 10, "t": 10, "b": 10},
+    fig.update_layout(barmode="overlay", showlegend=False, margin={"l": 10, "r": 10, "t": 10, "b": 10},
                       height=120 + 60 * len(ids))
     fig.update_xaxes(title_text="time since the first arrival (s)")
     fig.update_yaxes(title_text="server", tickvals=[len(ids) - 1 - j for j in range(len(ids))],
@@ -223,7 +235,8 @@ def session_gantt(scn: Scenario, res: SimResult, highlight: int | None = None) -
 
 
 def occupancy_frame(scn: Scenario, res: SimResult) -> pd.DataFrame:
-    """Cache slots in use on each server after every arrival and completion (a step function of time)."""
+    """Cache slots in use on each server over time (a step function): a session holds its slots from the end of
+    its wait (arrival + wait: service starts only once every hop has room) to its completion."""
     p = res.placement
     ids = scn.server_ids
     events: dict[int, list[tuple[float, int, float]]] = {j: [] for j in range(len(ids))}
@@ -232,7 +245,7 @@ def occupancy_frame(scn: Scenario, res: SimResult) -> pd.DataFrame:
         for sid, k in zip(rec.path, rec.k):
             j = ids.index(sid)
             # releases sort before admissions at the same instant: a session ending at t is no longer active
-            events[j].append((rec.arrival_ms, 1, k * scale))
+            events[j].append((rec.arrival_ms + rec.wait_ms, 1, k * scale))
             events[j].append((rec.completion_ms, 0, -k * scale))
     rows = []
     for j, ev in events.items():
