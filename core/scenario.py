@@ -227,7 +227,7 @@ def _obj(v: Any, path: str, allowed: set[str], required: set[str] = frozenset())
     for k in v:
         if k not in allowed:
             key = _show(k) if isinstance(k, str) and len(k) > 40 else k
-            hint = difflib.get_close_matches(str(k), sorted(allowed), n=1)
+            hint = difflib.get_close_matches(str(k), sorted(allowed), n=1, cutoff=0.75)
             tip = f"did you mean {hint[0]!r}? " if hint else ""
             raise ScenarioError(f"{path}.{key}" if path else str(key),
                                 f"unknown key; {tip}allowed keys are {', '.join(sorted(allowed))}")
@@ -466,7 +466,7 @@ def _policy(v: Any, n_servers: int) -> Policy:
                             + ([f"misses {', '.join(map(str, missing))}"] if missing else []))
             raise ScenarioError("policy.petals_join_order",
                                 f"must be a permutation of 0..{n_servers - 1} (each server position exactly "
-                                f"once, {n_servers} entries); got {len(jo)} entries: {why}")
+                                f"once, {n_servers} entries); got {len(jo)} {'entry' if len(jo) == 1 else 'entries'}: {why}")
     rb = d.get("petals_rebalance", False)
     if not isinstance(rb, bool):
         raise ScenarioError("policy.petals_rebalance", f"expected true or false, got {_got(rb)}")
