@@ -97,6 +97,10 @@ def cmd_compare(a) -> int:
     scn = scenario.load(a.scenario)
     out = api.compare(scn, a.policies or api.DEFAULT_COMPARE)
     rows = out["rows"]
+    if rows and all("error" in r for r in rows.values()):
+        # nothing to compare: one line with the first reason (exit 2), as place and simulate do
+        first = next(iter(rows.items()))
+        raise SwarmscopeError(f"compare: no policy is feasible ({len(rows)} tried); {first[0]}: {first[1]['error']}")
     if a.json:
         print(_json(rows))
         return 0

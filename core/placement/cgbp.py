@@ -123,10 +123,12 @@ def choose_R(scn: Scenario, d: Derived) -> dict:
     cap = (None,) * d.J if reference else d.cap  # the reference's |R| rule ignores the MIG cap
     core = cgbp_core(d.memory, d.tau, d.t_max, cap, d.L, d.s_m, d.s_c, 1)
     if not core["feasible"]:
+        from ..validate import capacity
+
         short = [b for b, c in enumerate(core["C"]) if c < 1]
         raise Infeasible(f"|R| rule: even one request cannot be placed; blocks {format_blocks(short)} fit on "
-                         f"no server (each block needs {d.s_m + d.s_c:.4g} GB)",
-                         {"short_blocks": short, "R_max": rmax})
+                         f"no server: {capacity(scn, 1, d).explain()}",
+                         {"short_blocks": short, "R_max": rmax, "largest_feasible_R": 0})
     start = core["start"]
     end = [a + mm for a, mm in zip(start, core["m"])]
     T1 = 0.0
@@ -148,16 +150,18 @@ def run_cgbp(scn: Scenario, d: Derived) -> tuple[dict, dict]:
     R = Rinfo["value"]
     core = cgbp_core(d.memory, d.tau, d.t_max, d.cap, d.L, d.s_m, d.s_c, R)
     if not core["feasible"]:
+        from ..validate import capacity
+
         short = {b: R - c for b, c in enumerate(core["C"]) if c < R}
         placed = corollary1_blocks(d, R)
         need = d.s_m * (d.L + d.J) + d.s_c * R * (d.L + d.J)
         have = sum(d.memory)
+        cap = capacity(scn, R, d)  # Corollary 1 with the max_blocks caps: shortfall and largest feasible |R|
         raise Infeasible(
-            f"CG-BP: at |R| = {R} blocks {format_blocks(sorted(short))} cannot be covered "
-            f"(short by up to {max(short.values())} sessions); the largest feasible |R| by memory is "
-            f"R_max = {Rinfo['R_max']}; the cluster has {have:.2f} GB, about {need:.2f} GB would be needed",
+            f"CG-BP: blocks {format_blocks(sorted(short))} cannot be covered; {cap.explain()}",
             {"short_blocks": short, "R": R, "R_max": Rinfo["R_max"], "blocks_placeable": placed,
-             "memory_gb": have, "memory_needed_gb": need})
+             "memory_gb": have, "memory_needed_gb": need, "memory_short_gb": cap.memory_short_gb,
+             "largest_feasible_R": cap.largest_feasible_R})
     return core, Rinfo
 
 
