@@ -13,7 +13,21 @@ SOURCE_BPRR = "[BPRR] Sun et al., arXiv 2512.21884, measured on BLOOM-176B NF4 (
 BLOOM_176B = Model(name="BLOOM-176B (NF4)", n_blocks=70, d_model=14336, params_per_block=2_466_437_120,
                    bits_per_param=4.25, kv_bytes=2, kv_groups=1, preset="bloom-176b")
 
-MODEL_PRESETS: dict[str, Model] = {"bloom-176b": BLOOM_176B}
+# Architectures from each model's Hugging Face config.json; params_per_block counts one decoder layer's weights
+# (attention, MLP and norms). kv_groups = attention heads / key-value heads (grouped-query attention).
+# Llama-2-70B: 80 layers, d_model 8192, 64 heads / 8 KV heads, MLP 28672 (SwiGLU): 855,654,400 params.
+LLAMA_2_70B = Model(name="Llama-2-70B (NF4)", n_blocks=80, d_model=8192, params_per_block=855_654_400,
+                    bits_per_param=4.25, kv_bytes=2, kv_groups=8, preset="llama-2-70b")
+# Llama-3-8B: 32 layers, d_model 4096, 32 heads / 8 KV heads, MLP 14336 (SwiGLU): 218,112,000 params.
+LLAMA_3_8B = Model(name="Llama-3-8B (FP16)", n_blocks=32, d_model=4096, params_per_block=218_112_000,
+                   bits_per_param=16, kv_bytes=2, kv_groups=4, preset="llama-3-8b")
+# Falcon-180B: 80 layers, d_model 14848, 232 heads / 8 KV heads, MLP 4 x d_model, parallel attention,
+# two LayerNorms with bias, no linear biases: 2,219,894,784 params.
+FALCON_180B = Model(name="Falcon-180B (NF4)", n_blocks=80, d_model=14848, params_per_block=2_219_894_784,
+                    bits_per_param=4.25, kv_bytes=2, kv_groups=29, preset="falcon-180b")
+
+MODEL_PRESETS: dict[str, Model] = {"bloom-176b": BLOOM_176B, "llama-2-70b": LLAMA_2_70B, "llama-3-8b": LLAMA_3_8B,
+                                   "falcon-180b": FALCON_180B}
 
 # Measured GPU figures for BLOOM-176B NF4 (SPEC 2.2). tau: ms per block per token (decode);
 # tau_in: ms per block for the whole prompt, linear in l_in; memory: usable GB; PETALS throughputs in tok/s.
