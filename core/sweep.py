@@ -175,9 +175,9 @@ SWEEP_PARAMS: dict[str, SweepParam] = {p.name: p for p in (
                "workload.l_out for every request (per-request lengths are dropped)", _apply_l_out),
     SweepParam("R", "target concurrency |R|", "requests", True, 1, False,
                "policy.R, the |R| CG-BP places for (instead of the rule of SPEC 3.2)", _apply_R),
-    SweepParam("n_requests", "requests", "requests", True, 1, False,
+    SweepParam("n_requests", "number of requests", "requests", True, 1, False,
                "workload.n_requests (explicit arrival lists are cut to that length)", _apply_n_requests),
-    SweepParam("n_servers", "servers", "servers", True, 1, False,
+    SweepParam("n_servers", "cluster size", "servers", True, 1, False,
                "keep the first N servers in scenario order (their RTTs, links and join order with them)",
                _apply_n_servers),
     SweepParam("frac_strong", "fraction of strong servers", "fraction 0-1", False, 0, False,
@@ -384,7 +384,8 @@ def aggregate(rows) -> list[dict]:
         pt = np.array([r["avg_per_token_ms"] for r in ok], dtype=float)
         agg = {"param": rs[0]["param"], "value": value, "policy": policy, "n_seeds": len(rs), "n_ok": len(ok),
                "mean_per_token_ms": float(pt.mean()) if len(ok) else None,
-               "sd_per_token_ms": float(pt.std(ddof=1)) if len(ok) > 1 else (0.0 if len(ok) else None),
+               # identical values give exactly 0, not the rounding noise of np.std
+               "sd_per_token_ms": (float(pt.std(ddof=1)) if pt.max() > pt.min() else 0.0) if len(ok) else None,
                "min_per_token_ms": float(pt.min()) if len(ok) else None,
                "max_per_token_ms": float(pt.max()) if len(ok) else None,
                "mean_ttft_ms": float(np.mean([r["avg_ttft_ms"] for r in ok])) if ok else None,
