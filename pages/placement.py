@@ -7,12 +7,8 @@ import streamlit as st
 from core import scenario as scn_mod
 from core.errors import SwarmscopeError
 from core.placement import PLACERS
-from ui import engine, figures, state
+from ui import engine, figures, maps, state
 
-try:  # the map builders come from ui/maps.py; the page works without them
-    from ui import maps
-except ImportError:  # pragma: no cover - only while ui/maps.py is being written
-    maps = None
 
 SIDES = ("A", "B")
 DEFAULTS = {"A": "cgbp", "B": "petals"}
@@ -100,8 +96,8 @@ def _show(side: str, res: dict) -> None:
         st.dataframe(pd.DataFrame({
             "order": list(range(1, len(order) + 1)), "server": order,
             "t~ (ms/token per block)": [tt[ids.index(s)] for s in order],
-            "blocks m": [p.blocks[ids.index(s)] for s in order],
-            "max sessions": [info["max_sessions"][ids.index(s)] for s in order]}),
+            "blocks m (blocks)": [p.blocks[ids.index(s)] for s in order],
+            "max sessions (requests)": [info["max_sessions"][ids.index(s)] for s in order]}),
             hide_index=True, key=f"pl_order_{side}")
     elif "join_order" in info:
         st.caption("PETALS join order: " + " → ".join(info["join_order"]))
@@ -109,8 +105,8 @@ def _show(side: str, res: dict) -> None:
     st.markdown("**Sessions per block** (a request needs one session on every block)")
     st.plotly_chart(figures.capacity_chart(scn, p, info.get("R")), key=f"pl_cap_{side}",
                     config=figures.PLOTLY_CONFIG)
-    if maps is not None:
-        st.pydeck_chart(maps.cluster_deck(scn, spans=list(zip(p.start, p.end))), key=f"pl_map_{side}", height=320)
+    st.pydeck_chart(maps.cluster_deck(scn, spans=list(zip(p.start, p.end)), candidates=False),
+                    key=f"pl_map_{side}", height=320)
     with st.expander("Per-server table"):
         st.dataframe(figures.placement_frame(scn, p), hide_index=True, key=f"pl_table_{side}")
     if res["R"] is not None and res["R"] != scn.policy.R:

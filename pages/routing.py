@@ -5,12 +5,8 @@ import streamlit as st
 
 from core.errors import SwarmscopeError
 from core.policies import POLICIES
-from ui import engine, figures, state
+from ui import engine, figures, maps, state
 
-try:  # the map builders come from ui/maps.py; the page works without them
-    from ui import maps
-except ImportError:  # pragma: no cover - only while ui/maps.py is being written
-    maps = None
 
 scn = state.scenario()
 scn_json = state.scenario_json()
@@ -66,9 +62,8 @@ if highlight is not None:
                f"waited {rec.wait_ms / 1e3:.1f} s, took {rec.time_ms / 1e3:.1f} s "
                f"({rec.per_token_ms / 1e3:.3f} s/token).")
 
-if maps is not None:
-    st.pydeck_chart(maps.chains_deck(scn, res.records, highlight=highlight, color_by=color_by), key="rt_map",
-                    height=420)
+st.pydeck_chart(maps.chains_deck(scn, res.records, highlight=highlight, color_by=color_by), key="rt_map",
+                height=420)
 
 st.markdown("**Sessions per server** (each bar: one request holding cache on that server from arrival to "
             "completion)")
