@@ -99,6 +99,21 @@ def _show(side: str, res: dict) -> None:
             "blocks m (blocks)": [p.blocks[ids.index(s)] for s in order],
             "max sessions (requests)": [info["max_sessions"][ids.index(s)] for s in order]}),
             hide_index=True, key=f"pl_order_{side}")
+    elif "objective_ms" in info:  # an exact solver's report (SPEC 5): status, objective, bound and gap
+        c4, c5, c6 = st.columns(3)
+        c4.metric("solver status", str(info.get("status")), help=f"{info.get('solver', '')}, "
+                  f"{info.get('solve_time_s', 0):.1f} s of a {info.get('time_limit_s', 0):g} s limit")
+        if info.get("per_token_ms") is not None:
+            c5.metric("per-token time (objective)", f"{info['per_token_ms']:.1f} ms/token")
+        if info.get("gap") is not None:
+            c6.metric("optimality gap", f"{100 * info['gap']:.2f} %")
+        if info.get("cgbprr_objective_ms") and info.get("objective_ms"):
+            rel = info["cgbprr_objective_ms"] / info["objective_ms"] - 1
+            bound = info.get("best_bound_ms")
+            st.caption(f"Objective {info['objective_ms'] / 1e3:,.1f} s (summed over the |R| = {info.get('R')} "
+                       f"requests)" + (f", best bound {bound / 1e3:,.1f} s" if bound is not None else "") +
+                       f"; CG-BPRR on the same problem: {info['cgbprr_objective_ms'] / 1e3:,.1f} s "
+                       f"({100 * rel:+.2f} % vs the MILP).")
     elif "join_order" in info:
         st.caption("PETALS join order: " + " → ".join(info["join_order"]))
     st.plotly_chart(figures.span_chart(scn, p), key=f"pl_spans_{side}", config=figures.PLOTLY_CONFIG)

@@ -114,3 +114,20 @@ def test_a_new_scenario_drops_old_results(at, scn):
     at.session_state[_K_SCN] = scn_mod.dumps(changed)
     at.run()
     assert not at.metric and at.info  # results belong to the scenario they were computed for
+
+
+def test_milp_reports_status_bound_and_gap(at):
+    from core.placement import PLACERS
+
+    if "milp" not in PLACERS:
+        pytest.skip("no MILP placer registered")
+    at.selectbox(key="pl_alg_B").set_value("milp").run()
+    at.number_input(key="pl_milp_B").set_value(1.0).run()
+    at.button(key="run_placement").click().run()
+    assert not at.exception
+    if at.error:  # no incumbent within 1 s is a legitimate, explained outcome
+        assert "milp_time_limit_s" in at.error[0].value
+        return
+    labels = {m.label for m in at.metric}
+    assert {"solver status", "per-token time (objective)"} <= labels
+    assert any("MILP limit 1 s" in c.value for c in at.caption)
