@@ -25,7 +25,7 @@ BEGIN, END = "<!-- sweeps:begin (bench/paper_sweeps.py) -->", "<!-- sweeps:end -
 SWEEPS: list[dict] = [
     {"id": "servers", "title": "Number of servers (GTS Central Europe, 60 servers, 20% A100)",
      "argv": ["sweep", "sample_clusters/paper_scattered_gtsce.json", "--param", "n_servers",
-              "--values", "10", "15", "20", "30", "40", "60", *SEEDS]},
+              "--values", "10", "15", "20", "30", "40", "60", *SEEDS, "--max-per-token-s", "2.6"]},
     {"id": "a100", "title": "Fraction of A100s (GTS Central Europe, 60 servers)",
      "argv": ["sweep", "sample_clusters/paper_scattered_gtsce.json", "--param", "frac_strong",
               "--values", "0.1", "0.2", "0.3", "0.5", "0.8", *SEEDS]},

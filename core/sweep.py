@@ -462,13 +462,16 @@ def format_table(rows, scn: Scenario) -> str:
         red = a["reduction_vs_petals"]
         note = ""
         if a["error"] is not None:
-            note = f"{a['n_seeds'] - a['n_ok']} infeasible: {a['error'][:70]}"
+            msg = a["error"] if len(a["error"]) <= 80 else a["error"][:77] + "..."
+            note = f"{a['n_seeds'] - a['n_ok']} infeasible: {msg}"
         table.append([a["value"], a["policy"], s(a["mean_per_token_ms"]), s(a["sd_per_token_ms"]),
                       s(a["min_per_token_ms"]), s(a["max_per_token_ms"]), s(a["mean_ttft_ms"]),
                       None if red is None else f"{100 * red:.1f}%", f"{a['n_ok']}/{a['n_seeds']}", note])
     head = [p.header(), "policy", "s/token mean", "sd (s)", "min (s)", "max (s)", "TTFT s", "vs PETALS",
             "seeds ok", "note"]
-    return _table(head, table)
+    if not any(r[-1] for r in table):  # no point failed: leave out the empty note column
+        head, table = head[:-1], [r[:-1] for r in table]
+    return "\n".join(line.rstrip() for line in _table(head, table).splitlines())
 
 
 def cmd_sweep(a) -> int:
@@ -497,7 +500,8 @@ def cmd_sweep(a) -> int:
         except OSError as e:
             raise ScenarioError("csv", f"cannot write {a.csv}: {e.strerror}") from None
     n_seeds = 1 if seeds is None else len(seeds)
-    print(f"{scn.name}: sweep of {p.header()} over {len(values)} values x {n_seeds} seed(s); "
+    print(f"{scn.name}: sweep of {p.header()} over {len(values)} value{'s' * (len(values) > 1)} x "
+          f"{n_seeds} seed{'s' * (n_seeds > 1)}; "
           f"per-token times in s (mean, sd, min, max over seeds)")
     print(format_table(rows, scn))
     if best is not None:
