@@ -345,6 +345,13 @@ def run_sweep(scn: Scenario, param: str, values, seeds=None, policies=api.DEFAUL
         try:
             futs = {i: client.submit(_run_point, t, pure=False) for i, t in enumerate(tasks)}
             results, partial = _drain(futs, progress, cancel, lambda rest: client.cancel(rest))
+        except SwarmscopeError:
+            raise
+        except Exception as e:  # noqa: BLE001 - most often a scheduler or worker that cannot import core
+            raise SwarmscopeError(
+                f"dask: a sweep point failed on the cluster at {dask}: {type(e).__name__}: {' '.join(str(e).split())[:160]}; the "
+                f"scheduler and its workers must import this repository's core package (start them with the "
+                f"repository on PYTHONPATH)") from None
         finally:
             client.close()
     elif workers > 1 and len(tasks) > 1:
