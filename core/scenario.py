@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .errors import ScenarioError
+from .geo import BASE_MS, ROUTE_INFLATION
 
 FORMAT = "swarmscope.scenario/1"
 MAX_FILE_BYTES = 5_000_000  # uploads and files larger than this are refused before parsing
@@ -93,8 +94,8 @@ class Network:
     """Raw RTTs from geography unless overridden per pair; overheads turn raw RTT into per-token RTT."""
 
     km_per_ms: float = 200.0
-    inflation: float = 1.3
-    base_ms: float = 2.0
+    inflation: float = ROUTE_INFLATION  # fitted to published pings: docs/catalog.md
+    base_ms: float = BASE_MS
     rtt_ms: dict = field(default_factory=dict)  # id -> id -> raw RTT (ms), symmetric
     per_token_overhead_ms: float = 100.0
     prefill_overhead_ms: float | Linear = Linear(0.7049, 67.0)
