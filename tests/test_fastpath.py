@@ -33,3 +33,21 @@ def test_fast_path_equals_full_solve(monkeypatch, policy, seed):
     full = api.simulate(scn, policy).to_dict(scn)
     assert any(r["raw_wait_ms"] > 0 for r in full["requests"]), "the scenario must exercise waits"
     assert json.dumps(fast) == json.dumps(full)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_petals_span_dag_equals_dijkstra(seed):
+    import random
+
+    from core import perf
+    from core.routing.base import Request
+
+    scn = synthetic(30, 10, seed=seed, n_clients=2, frac_a100=0.3)
+    d = perf.derive(scn)
+    router = petals_mod.PetalsRouter(scn, d, api.place(scn, "petals", d))
+    rng = random.Random(seed)
+    for trial in range(20):
+        full = [rng.random() < 0.3 for _ in range(d.J)]
+        req = Request(trial, trial % 2, 128)
+        a, b = router._solve(req, full), router._solve_dijkstra(req, full)
+        assert a == b
