@@ -65,68 +65,80 @@ if st.button("Run placement", type="primary", key="run_placement", icon=":materi
         _run()
 
 
-def _show(side: str, res: dict) -> None:
+def _header(side: str, res: dict) -> None:
     label = PLACERS[res["algorithm"]].label if res["algorithm"] in PLACERS else res["algorithm"]
     R_text = "|R| from the arrival rate" if res["R"] is None else f"|R| = {res['R']} requests"
     st.subheader(f"{side}: {label}")
     st.caption(R_text + (f", MILP limit {res['milp_time_limit_s']:g} s" if "milp" in res["algorithm"] else ""))
     if "error" in res:
         st.error(res["error"])
-        return
+
+
+def _metrics(p) -> None:
+    info = p.info
+    holders = sum(1 for m in p.blocks if m > 0)
+    # units sit in the labels where a value with its unit would not fit half a page
+    shown = [("servers used", f"{holders} of {len(scn.servers)}", None),
+             ("min sessions per block (requests)", f"{min(figures.block_sessions(p, scn.model.n_blocks))}",
+              "Requests every block can serve at once: the sum over the servers holding it"),
+             ("cache slots (block-sessions)", f"{sum(p.cache_slots)}",
+              "One slot holds the KV cache of one block for one request")]
+    if "K" in info:
+        shown += [("|R| placed for (requests)", f"{info['R']}", f"R_max = {info['R_max']} requests "
+                   f"({'given' if info['R_source'] == 'given' else 'from the arrival rate'})"),
+                  ("K (servers to cover |R|)", f"{info['K']}", None),
+                  ("Theorem-2 bound (ms/token)", f"{info['bound_ms']:.1f}",
+                   "[BPRR] Theorem 2: decode time per token of a request on CG-BP's placement is at most this "
+                   "(network + compute of the K first servers in CG-BP's order)")]
+    elif "objective_ms" in info:  # an exact solver's report (SPEC 5): status, objective, bound and gap
+        shown.append(("solver status", str(info.get("status")), f"{info.get('solver', '')}, "
+                      f"{info.get('solve_time_s', 0):.1f} s of a {info.get('time_limit_s', 0):g} s limit"))
+        if info.get("per_token_ms") is not None:
+            shown.append(("per-token time, objective (ms/token)", f"{info['per_token_ms']:.1f}", None))
+        if info.get("gap") is not None:
+            shown.append(("optimality gap (%)", f"{100 * info['gap']:.2f}", None))
+    for i in range(0, len(shown), 2):  # two per row: side-by-side columns are too narrow for three
+        for col, (label, value, hint) in zip(st.columns(2), shown[i:i + 2]):
+            col.metric(label, value, help=hint)
+
+
+def _details(side: str, res: dict) -> None:
     p = res["placement"]
     info = p.info
-    L = scn.model.n_blocks
-    holders = sum(1 for m in p.blocks if m > 0)
-    c1, c2, c3 = st.columns(3)
-    c1.metric("servers used", f"{holders} of {len(scn.servers)}")
-    c2.metric("least sessions on a block", f"{min(figures.block_sessions(p, L))} sessions")
-    c3.metric("cache slots", f"{sum(p.cache_slots)} block-sessions")
+    ids = scn.server_ids
     if "K" in info:
-        c4, c5, c6 = st.columns(3)
-        c4.metric("|R| placed for", f"{info['R']} requests", help=f"R_max = {info['R_max']} requests "
-                  f"({'given' if info['R_source'] == 'given' else 'from the arrival rate'})")
-        c5.metric("K (servers to cover |R|)", f"{info['K']} servers")
-        c6.metric("Theorem-2 bound", f"{info['bound_ms']:.1f} ms/token",
-                  help="[BPRR] Theorem 2: decode time per token of a request on CG-BP's placement is at most "
-                       "this (network + compute of the K first servers in CG-BP's order)")
         order = info["order"]
         st.caption("CG-BP order (increasing t~): " + " → ".join(order))
         tt = info["t_tilde_ms"]
-        ids = scn.server_ids
         st.dataframe(pd.DataFrame({
             "order": list(range(1, len(order) + 1)), "server": order,
             "t~ (ms/token per block)": [tt[ids.index(s)] for s in order],
             "blocks m (blocks)": [p.blocks[ids.index(s)] for s in order],
             "max sessions (requests)": [info["max_sessions"][ids.index(s)] for s in order]}),
             hide_index=True, key=f"pl_order_{side}")
-    elif "objective_ms" in info:  # an exact solver's report (SPEC 5): status, objective, bound and gap
-        c4, c5, c6 = st.columns(3)
-        c4.metric("solver status", str(info.get("status")), help=f"{info.get('solver', '')}, "
-                  f"{info.get('solve_time_s', 0):.1f} s of a {info.get('time_limit_s', 0):g} s limit")
-        if info.get("per_token_ms") is not None:
-            c5.metric("per-token time (objective)", f"{info['per_token_ms']:.1f} ms/token")
-        if info.get("gap") is not None:
-            c6.metric("optimality gap", f"{100 * info['gap']:.2f} %")
-        if info.get("cgbprr_objective_ms") and info.get("objective_ms"):
-            rel = info["cgbprr_objective_ms"] / info["objective_ms"] - 1
-            bound = info.get("best_bound_ms")
-            st.caption(f"Objective {info['objective_ms'] / 1e3:,.1f} s (summed over the |R| = {info.get('R')} "
-                       f"requests)" + (f", best bound {bound / 1e3:,.1f} s" if bound is not None else "") +
-                       f"; CG-BPRR on the same problem: {info['cgbprr_objective_ms'] / 1e3:,.1f} s "
-                       f"({100 * rel:+.2f} % vs the MILP).")
+    elif info.get("cgbprr_objective_ms") and info.get("objective_ms"):
+        rel = info["cgbprr_objective_ms"] / info["objective_ms"] - 1
+        bound = info.get("best_bound_ms")
+        st.caption(f"Objective {info['objective_ms'] / 1e3:,.1f} s (summed over the |R| = {info.get('R')} "
+                   f"requests)" + (f", best bound {bound / 1e3:,.1f} s" if bound is not None else "") +
+                   f"; CG-BPRR on the same problem: {info['cgbprr_objective_ms'] / 1e3:,.1f} s "
+                   f"({100 * rel:+.2f} % vs the MILP).")
     elif "join_order" in info:
         st.caption("PETALS join order: " + " → ".join(info["join_order"]))
-    st.plotly_chart(figures.span_chart(scn, p), key=f"pl_spans_{side}", config=figures.PLOTLY_CONFIG)
-    st.markdown("**Sessions per block** (a request needs one session on every block)")
-    st.plotly_chart(figures.capacity_chart(scn, p, info.get("R")), key=f"pl_cap_{side}",
-                    config=figures.PLOTLY_CONFIG)
-    st.pydeck_chart(maps.cluster_deck(scn, spans=list(zip(p.start, p.end)), candidates=False),
-                    key=f"pl_map_{side}", height=320)
     with st.expander("Per-server table"):
         st.dataframe(figures.placement_frame(scn, p), hide_index=True, key=f"pl_table_{side}")
     if res["R"] is not None and res["R"] != scn.policy.R:
         st.button(f"Use |R| = {res['R']} for simulations", key=f"pl_keepR_{side}", on_click=_keep_R,
                   args=(res["R"],), help="Writes |R| into the scenario (undo on the Cluster page)")
+
+
+def _row(draw) -> None:
+    """One row of the comparison: `draw(side, result)` in each column whose placement succeeded."""
+    for side, col in zip(SIDES, st.columns(2)):
+        res = results[side]
+        if res is not None and "placement" in res:
+            with col:
+                draw(side, res)
 
 
 def _keep_R(R: int) -> None:
@@ -137,7 +149,20 @@ results = {side: state.get_result("placement", side) for side in SIDES}
 if not any(results.values()):
     st.info("Choose two placements and press **Run placement**.")
 else:
+    # row by row, so that the two sides' charts line up
     for side, col in zip(SIDES, st.columns(2)):
-        with col:
-            if results[side] is not None:
-                _show(side, results[side])
+        if results[side] is not None:
+            with col:
+                _header(side, results[side])
+    _row(lambda side, res: _metrics(res["placement"]))
+    st.markdown("**Block spans** (blocks on x, servers on y, coloured by GPU)")
+    _row(lambda side, res: st.plotly_chart(figures.span_chart(scn, res["placement"]), key=f"pl_spans_{side}",
+                                           config=figures.PLOTLY_CONFIG))
+    st.markdown("**Sessions per block** against |R| (a request needs one session on every block)")
+    _row(lambda side, res: st.plotly_chart(figures.capacity_chart(scn, res["placement"], res["placement"].info.get(
+        "R")), key=f"pl_cap_{side}", config=figures.PLOTLY_CONFIG))
+    st.markdown("**Map** (each server labelled with its span)")
+    _row(lambda side, res: st.pydeck_chart(maps.cluster_deck(scn, spans=list(zip(res["placement"].start,
+                                                                                  res["placement"].end)),
+                                                             candidates=False), key=f"pl_map_{side}", height=340))
+    _row(_details)

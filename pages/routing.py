@@ -53,7 +53,8 @@ frame = figures.requests_frame(scn, res)
 st.markdown("**Requests** - select a row to highlight its chain on the map and in the timeline")
 event = st.dataframe(
     frame, hide_index=True, on_select="rerun", selection_mode="single-row", key="rt_table", height=280,
-    column_config={c: st.column_config.NumberColumn(format="%.3f") for c in frame.columns if "(s" in c})
+    column_config={c: st.column_config.NumberColumn(format="%.3f") for c in frame.columns if "(s" in c} |
+    {"chain (server [blocks))": st.column_config.TextColumn(width="large")})
 rows = event["selection"]["rows"] if event is not None else []
 highlight = int(frame.iloc[rows[0]]["request"]) if rows else None
 if highlight is not None:
@@ -65,8 +66,8 @@ if highlight is not None:
 st.pydeck_chart(maps.chains_deck(scn, res.records, highlight=highlight, color_by=color_by), key="rt_map",
                 height=420)
 
-st.markdown("**Sessions per server** (each bar: one request holding cache on that server from arrival to "
-            "completion)")
+st.markdown("**Sessions per server** (each bar: one request on that server - grey while it waits for cache, "
+            "coloured while it holds cache, until completion)")
 st.plotly_chart(figures.session_gantt(scn, res, highlight), key="rt_gantt", config=figures.PLOTLY_CONFIG)
 st.markdown("**Cache occupancy**")
 st.plotly_chart(figures.occupancy_chart(scn, res), key="rt_occupancy", config=figures.PLOTLY_CONFIG)

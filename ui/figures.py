@@ -96,12 +96,13 @@ def span_chart(scn: Scenario, p: Placement, title: str = "") -> go.Figure:
         fig.add_trace(go.Bar(
             orientation="h", name=gpu, marker_color=colour,
             y=[labels[j] for j in rows], base=[p.start[j] for j in rows], x=[p.blocks[j] for j in rows],
-            text=[span_label(p.start[j], p.end[j]) for j in rows], textposition="inside",
+            text=[span_label(p.start[j], p.end[j]) for j in rows], textposition="auto", textangle=0, cliponaxis=False,
             customdata=[[p.start[j], p.end[j], p.blocks[j], p.cache_slots[j]] for j in rows],
             hovertemplate="%{y}<br>blocks [%{customdata[0]}, %{customdata[1]}) = %{customdata[2]} blocks"
                           "<br>cache slots: %{customdata[3]}<extra>" + gpu + "</extra>"))
     fig.update_layout(barmode="overlay", title=title or None, legend_title_text="GPU",
-                      margin={"l": 10, "r": 10, "t": 40 if title else 10, "b": 10}, height=120 + 28 * len(labels))
+                      legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1.0},
+                      margin={"l": 10, "r": 55, "t": 40 if title else 30, "b": 10}, height=140 + 28 * len(labels))
     fig.update_xaxes(title_text="block (0-based)", range=[0, scn.model.n_blocks], dtick=max(1, scn.model.n_blocks // 14))
     fig.update_yaxes(title_text="server", categoryorder="array", categoryarray=labels[::-1])
     return fig
@@ -301,14 +302,17 @@ def summary_table(runs: Sequence[Mapping], policies: Sequence[str]) -> pd.DataFr
         if part.empty:
             continue
         row: dict = {"policy": policy_label(pol), "seeds": len(part)}
+        spreads = {}
+        r = red[red["policy"] == pol]["reduction (%)"]
         for key in ("avg_per_token_ms", "p95_per_token_ms", "avg_ttft_ms", "avg_wait_ms"):
             label, unit, f = METRICS[key]
             v = part[key].to_numpy() * f
             row[f"{label} ({unit})"] = v.mean()
-            row[f"{label} spread, max - min over seeds ({unit})"] = v.max() - v.min() if len(v) > 1 else 0.0
-        r = red[red["policy"] == pol]["reduction (%)"]
-        row["per-token reduction vs PETALS (%)"] = r.mean() if len(r) else None
+            spreads[f"{label} spread, max - min over seeds ({unit})"] = v.max() - v.min() if len(v) > 1 else 0.0
+            if key == "avg_per_token_ms":
+                row["per-token reduction vs PETALS (%)"] = r.mean() if len(r) else None
         row["peak concurrent (requests)"] = int(part["max_concurrent"].max())
+        row.update(spreads)
         out.append(row)
     return pd.DataFrame(out)
 
@@ -388,8 +392,8 @@ def reduction_chart(runs: Sequence[Mapping], policies: Sequence[str]) -> go.Figu
                                       "arrayminus": [mean - float(v.min())], "visible": len(v) > 1}))
     fig.add_hline(y=0, line_color="#555")
     fig.update_layout(showlegend=False, margin={"l": 10, "r": 10, "t": 10, "b": 10}, height=300)
-    fig.update_xaxes(title_text="policy")
-    fig.update_yaxes(title_text="per-token time reduction vs PETALS (%)")
+    fig.update_xaxes(title_text="policy", tickangle=0)
+    fig.update_yaxes(title_text="reduction vs PETALS (%)")
     return fig
 
 
@@ -405,7 +409,7 @@ def breakdown_chart(parts: Mapping[str, Mapping[str, float]]) -> go.Figure:
                              orientation="h", marker_color=colours[key],
                              hovertemplate=label + ": %{x:.3f} s/token<extra>%{y}</extra>"))
     fig.update_layout(barmode="stack", margin={"l": 10, "r": 10, "t": 10, "b": 10}, height=120 + 45 * len(parts),
-                      legend_title_text="part of the time", legend={"orientation": "h", "y": -0.3})
+                      legend_title_text="part of the time", legend={"orientation": "h", "y": -0.3, "traceorder": "normal"})
     fig.update_xaxes(title_text="share of the mean per-token time (s/token)")
     fig.update_yaxes(title_text="policy", autorange="reversed")
     return fig
