@@ -63,7 +63,7 @@ def set_scenario(new: Scenario, what: str) -> None:
 def try_set_scenario_json(text: str | bytes, what: str) -> str | None:
     """Parse and install a scenario; on error return the message and keep the current scenario."""
     try:
-        new = scn_mod.loads(text)
+        new = scn_mod.loads(text, check_capacity=True)  # a file the cluster cannot run is refused like a bad one
     except SwarmscopeError as e:
         return str(e)
     set_scenario(new, what)
