@@ -8,6 +8,10 @@ feasible iff the capped block counts cover the model (Corollary 1, with each ser
 Every server then serves at least R sessions through each block it holds, so coverage is the only question.
 At |R| = 1 the same sum decides whether the cluster can serve even a single request under any placement:
 a request processes every block once, on some server that also stores it with one session's cache.
+
+At an exact boundary (M_j = m (s_m + s_c R)) floating point can leave CG-BP's own session count
+floor((M - s_m m) / (s_c m)) one short of R, so feasibility verdicts come from CG-BP itself; the sum above
+gives the counts that explain them.
 """
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ from dataclasses import dataclass
 
 from .errors import ScenarioError
 from .perf import Derived, derive
+from .placement.cgbp import cgbp_core
 from .scenario import Scenario
 
 
@@ -36,15 +41,21 @@ def r_max_bound(d: Derived) -> int:
     return max(math.floor((total - d.s_m * (d.L + d.J)) / (d.s_c * (d.L + d.J))), 0)
 
 
+def cgbp_feasible(d: Derived, R: int) -> bool:
+    """Whether CG-BP covers every block R times (with the max_blocks caps)."""
+    return cgbp_core(d.memory, d.tau, d.t_max, d.cap, d.L, d.s_m, d.s_c, R)["feasible"]
+
+
 def largest_feasible_R(d: Derived) -> int:
-    """The largest |R| for which Corollary 1 holds (0 if not even one request fits)."""
-    if blocks_placeable(d, 1) < d.L:
+    """The largest |R| CG-BP can place (Corollary 1, checked by CG-BP itself); 0 if not even one request."""
+    if not cgbp_feasible(d, 1):
         return 0
-    # blocks_placeable falls as R grows, and is 0 once s_c R exceeds every server's memory
+    # Corollary 1's count falls as R grows and is 0 once s_c R exceeds every server's memory, so a
+    # binary search over [1, that R] finds the boundary
     lo, hi = 1, max(1, math.ceil(max(d.memory) / d.s_c) + 1)
     while lo < hi:
         mid = (lo + hi + 1) // 2
-        if blocks_placeable(d, mid) >= d.L:
+        if blocks_placeable(d, mid) >= d.L and cgbp_feasible(d, mid):
             lo = mid
         else:
             hi = mid - 1
@@ -56,8 +67,9 @@ class Capacity:
     """How the cluster's memory compares with what |R| concurrent requests need (GB, blocks)."""
 
     R: int
+    feasible: bool           # CG-BP places every block R times
     n_blocks: int
-    blocks_placeable: int
+    blocks_placeable: int    # Corollary 1's count at R
     block_gb: float
     cache_gb: float
     memory_gb: float
@@ -65,14 +77,10 @@ class Capacity:
     R_max: int
 
     @property
-    def feasible(self) -> bool:
-        """Corollary 1 at R."""
-        return self.blocks_placeable >= self.n_blocks
-
-    @property
     def blocks_short(self) -> int:
-        """Blocks that no server has room for at R."""
-        return max(self.n_blocks - self.blocks_placeable, 0)
+        """Blocks that no server has room for at R (at least 1 when CG-BP fails at a rounding boundary)."""
+        short = max(self.n_blocks - self.blocks_placeable, 0)
+        return short if self.feasible or short else 1
 
     @property
     def per_block_gb(self) -> float:
@@ -94,7 +102,7 @@ class Capacity:
                else "not even one request fits")
         return (f"at |R| = {self.R} each block needs {self.per_block_gb:.4g} GB ({self.block_gb:.4g} GB of "
                 f"weights + {self.R} x {self.cache_gb:.4g} GB of KV cache) and the servers ({self.memory_gb:.2f} "
-                f"GB in all, max_blocks caps applied) have room for {self.blocks_placeable} of the "
+                f"GB in all, max_blocks caps applied) have room for {self.n_blocks - self.blocks_short} of the "
                 f"{self.n_blocks} blocks: {self.blocks_short} blocks short, about {self.memory_short_gb:.2f} GB "
                 f"more memory needed; {fit}")
 
@@ -105,19 +113,21 @@ def capacity(scn: Scenario, R: int = 1, d: Derived | None = None) -> Capacity:
     total = 0.0
     for M in d.memory:
         total += M
-    return Capacity(R=R, n_blocks=d.L, blocks_placeable=blocks_placeable(d, R), block_gb=d.s_m, cache_gb=d.s_c,
+    return Capacity(R=R, feasible=cgbp_feasible(d, R), n_blocks=d.L, blocks_placeable=blocks_placeable(d, R),
+                    block_gb=d.s_m, cache_gb=d.s_c,
                     memory_gb=total, largest_feasible_R=largest_feasible_R(d), R_max=r_max_bound(d))
 
 
 def check_capacity(scn: Scenario, d: Derived | None = None) -> None:
     """Refuse a cluster that cannot serve even one request: more blocks than its servers can hold."""
-    cap = capacity(scn, 1, d)
-    if cap.feasible:
+    d = d or derive(scn)
+    if cgbp_feasible(d, 1):
         return
+    cap = capacity(scn, 1, d)
     raise ScenarioError(
         "model.n_blocks",
         f"{cap.n_blocks} blocks do not fit on these {len(scn.servers)} servers: each block needs "
         f"{cap.per_block_gb:.4g} GB ({cap.block_gb:.4g} GB of weights + {cap.cache_gb:.4g} GB of KV cache for "
         f"one session at l_in + l_out = {scn.workload.l_in + scn.workload.l_out} tokens) and the servers "
-        f"({cap.memory_gb:.2f} GB in all, max_blocks caps applied) hold at most {cap.blocks_placeable}; add "
+        f"({cap.memory_gb:.2f} GB in all, max_blocks caps applied) hold at most {cap.n_blocks - cap.blocks_short}; add "
         f"about {cap.memory_short_gb:.2f} GB of server memory, or use fewer blocks")
