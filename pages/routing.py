@@ -55,7 +55,7 @@ event = st.dataframe(
     frame, hide_index=True, on_select="rerun", selection_mode="single-row", key="rt_table", height=280,
     column_config={c: st.column_config.NumberColumn(format="%.3f") for c in frame.columns if "(s" in c} |
     {"chain (server [blocks))": st.column_config.TextColumn(width="large")})
-rows = event["selection"]["rows"] if event is not None else []
+rows = [i for i in (event["selection"]["rows"] if event is not None else []) if i < len(frame)]
 highlight = int(frame.iloc[rows[0]]["request"]) if rows else None
 if highlight is not None:
     rec = res.records[highlight]

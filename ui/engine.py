@@ -7,6 +7,7 @@ from typing import Any, Callable
 import streamlit as st
 
 from core import api, breakdown as bd, scenario as scn_mod
+from core.sweep import with_seed
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -38,8 +39,6 @@ def seed_variant(scn_json: str, offset: int) -> str:
     redraw arrivals, clients and PETALS' join order from workload seed + offset (core.sweep.with_seed)."""
     if offset == 0:
         return scn_json
-    from core.sweep import with_seed
-
     scn = scn_mod.loads(scn_json)
     return scn_mod.dumps(with_seed(scn, scn.workload.seed + offset))
 

@@ -103,7 +103,8 @@ def span_chart(scn: Scenario, p: Placement, title: str = "") -> go.Figure:
     fig.update_layout(barmode="overlay", title=title or None, legend_title_text="GPU",
                       legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1.0},
                       margin={"l": 10, "r": 55, "t": 40 if title else 30, "b": 10}, height=140 + 28 * len(labels))
-    fig.update_xaxes(title_text="block (0-based)", range=[0, scn.model.n_blocks], dtick=max(1, scn.model.n_blocks // 14))
+    fig.update_xaxes(title_text="block (0-based)", range=[0, scn.model.n_blocks],
+                     dtick=max(1, scn.model.n_blocks // 14))
     fig.update_yaxes(title_text="server", categoryorder="array", categoryarray=labels[::-1])
     return fig
 
@@ -409,7 +410,8 @@ def breakdown_chart(parts: Mapping[str, Mapping[str, float]]) -> go.Figure:
                              orientation="h", marker_color=colours[key],
                              hovertemplate=label + ": %{x:.3f} s/token<extra>%{y}</extra>"))
     fig.update_layout(barmode="stack", margin={"l": 10, "r": 10, "t": 10, "b": 10}, height=120 + 45 * len(parts),
-                      legend_title_text="part of the time", legend={"orientation": "h", "y": -0.3, "traceorder": "normal"})
+                      legend_title_text="part of the time",
+                      legend={"orientation": "h", "y": -0.3, "traceorder": "normal"})
     fig.update_xaxes(title_text="share of the mean per-token time (s/token)")
     fig.update_yaxes(title_text="policy", autorange="reversed")
     return fig

@@ -105,3 +105,15 @@ def test_infeasible_cluster_is_an_error_and_the_scenario_stays(at, scn):
     assert [x.value for x in at.error] == [str(e.value)]
     assert at.session_state[_K_SCN] == before
     assert not at.get("deck_gl_json_chart")
+
+
+def test_a_stale_selection_beyond_the_table_is_ignored(at, scn):
+    short = scn_mod.with_changes(scn, workload=dataclasses.replace(scn.workload, n_requests=5))
+    at.session_state[_K_SCN] = scn_mod.dumps(short)
+    at.run()
+    at.button(key="run_simulation").click().run()
+    at.session_state["rt_table"] = {"selection": {"rows": [40], "columns": []}}
+    at.run()
+    assert not at.exception
+    assert len(at.dataframe[0].value) == 5
+    assert "highlight" not in _deck(at)
