@@ -42,9 +42,10 @@ def test_run_shows_the_numbers_core_computes(at, scn):
     at.button(key="run_placement").click().run()
     assert not at.exception and not at.error
     p, q = api.place(scn, "cgbp"), api.place(scn, "petals")
-    assert _metric(at, "K (servers to cover |R|)") == f"{p.info['K']} servers"
-    assert _metric(at, "Theorem-2 bound") == f"{p.info['bound_ms']:.1f} ms/token"
-    assert _metric(at, "|R| placed for") == f"{p.info['R']} requests"
+    assert _metric(at, "K (servers to cover |R|)") == f"{p.info['K']}"
+    assert _metric(at, "Theorem-2 bound (ms/token)") == f"{p.info['bound_ms']:.1f}"
+    assert _metric(at, "|R| placed for (requests)") == f"{p.info['R']}"
+    assert _metric(at, "cache slots (block-sessions)") == f"{sum(p.cache_slots)}"
     order = at.dataframe[0].value
     assert list(order["server"]) == p.info["order"]
     ids = scn.server_ids
@@ -71,8 +72,8 @@ def test_fixed_R_and_another_algorithm(at, scn):
     assert not at.exception and not at.error
     fixed = scn_mod.with_changes(scn, policy=dataclasses.replace(scn.policy, R=4))
     p = api.place(fixed, "cgbp")
-    assert _metric(at, "|R| placed for") == "4 requests"
-    assert _metric(at, "K (servers to cover |R|)") == f"{p.info['K']} servers"
+    assert _metric(at, "|R| placed for (requests)") == "4"
+    assert _metric(at, "K (servers to cover |R|)") == f"{p.info['K']}"
     q = api.place(scn, "petals-opt-num")  # side B keeps its own setting: |R| from the arrival rate
     assert list(_server_tables(at)[1]["blocks"]) == [e - s for s, e in zip(q.start, q.end)]
     # keeping |R| writes it into the scenario, as an undoable edit
@@ -129,5 +130,5 @@ def test_milp_reports_status_bound_and_gap(at):
         assert "milp_time_limit_s" in at.error[0].value
         return
     labels = {m.label for m in at.metric}
-    assert {"solver status", "per-token time (objective)"} <= labels
+    assert {"solver status", "per-token time, objective (ms/token)"} <= labels
     assert any("MILP limit 1 s" in c.value for c in at.caption)
