@@ -1,7 +1,7 @@
 """Swarmscope: the Streamlit entry point. Lists the pages in pages/ with st.navigation; nothing else."""
 import streamlit as st
 
-st.set_page_config(page_title="Swarmscope", page_icon=":material/hub:", layout="wide")
+st.set_page_config(page_title="Swarmscope", page_icon="🛰️", layout="wide")
 
 PAGES = [
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),

@@ -82,12 +82,12 @@ c1.metric("Servers", f"{len(scn.servers)}", help="GPU servers that can each host
 c1.caption(f"{gpus}; {total_mem:,.1f} GB in total")
 c2.metric("Clients", f"{len(scn.clients)}")
 c2.caption(", ".join(c.name for c in scn.clients[:4]) + (" ..." if len(scn.clients) > 4 else ""))
-c3.metric("Model", scn.model.name)
-c3.caption(f"{scn.model.n_blocks} blocks of {perf.block_gb(scn.model):.3f} GB; KV cache "
+c3.metric("Model", f"{scn.model.n_blocks} blocks", help=scn.model.name)
+c3.caption(f"{scn.model.name}: {perf.block_gb(scn.model):.3f} GB per block; KV cache "
            f"{perf.cache_gb(scn.model, w.l_in, w.l_out):.6f} GB per block per session")
 c4.metric("Load", f"{w.rate_per_s:g} req/s")
 c4.caption(f"{w.n_requests} requests of {w.l_in} input + {w.l_out} output tokens")
-st.pydeck_chart(maps.cluster_deck(scn, candidates=False), height=320, key="home_map")
+st.pydeck_chart(maps.cluster_deck(scn, candidates=False, width_px=900, height_px=320), height=320, key="home_map")
 st.caption("Servers are coloured by GPU and sized by memory; clients are dark rings. Edit them on the "
            "Cluster page.")
 

@@ -446,8 +446,8 @@ def describe_delta(kind: str, delta: Mapping, ids: Sequence[str]) -> str:
     edited, added, deleted = _delta_parts(delta)
     parts = []
     if edited:
-        parts.append("edit " + ", ".join(
-            f"{ids[i] if 0 <= i < len(ids) else i} ({', '.join(sorted(cells))})" for i, cells in sorted(edited.items())))
+        parts.append("edit " + ", ".join(f"{ids[i] if 0 <= i < len(ids) else i} ({', '.join(sorted(cells))})"
+                                         for i, cells in sorted(edited.items())))
     if added:
         parts.append(f"add {len(added)}")
     if deleted:

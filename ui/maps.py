@@ -208,6 +208,11 @@ def _node_positions(scn: Scenario) -> dict[str, tuple[float, float]]:
 
 # --------------------------------------------------------------------------- layers
 
+def _text_layer(data, id: str, **kw) -> pdk.Layer:
+    """A TextLayer whose glyph atlas covers the characters used (default is ASCII only: no degree sign)."""
+    return pdk.Layer("TextLayer", data, id=id, character_set="'auto'", **kw)
+
+
 def base_layers() -> list[pdk.Layer]:
     """Ocean background and the shipped world outline (not pickable, no network access)."""
     lo, hi = -85.0, 85.0
@@ -250,15 +255,19 @@ def node_layers(scn: Scenario, spans=None, selected: str | None = None) -> list[
                   get_fill_color=list(NODE_COLOR) + [160], get_radius=3, radius_units="'pixels'", pickable=False),
         pdk.Layer("ScatterplotLayer", sel, id="selected", get_position=["lon", "lat"],
                   get_fill_color=list(SELECT_COLOR) + [200], get_radius=30, radius_units="'pixels'", pickable=False),
-        pdk.Layer("ScatterplotLayer", client_rows(scn), id="clients", get_position=["lon", "lat"],
-                  get_fill_color=[255, 255, 255, 255], get_line_color=list(CLIENT_COLOR) + [255], stroked=True,
-                  filled=True, get_radius=9, radius_units="'pixels'", line_width_min_pixels=4, pickable=True),
         pdk.Layer("ScatterplotLayer", server_rows(scn, spans), id="servers", get_position=["lon", "lat"],
                   get_fill_color="color", get_line_color=[40, 40, 40, 255], stroked=True,
                   line_width_min_pixels=1, get_radius="radius", radius_units="'pixels'", pickable=True),
-        pdk.Layer("TextLayer", [*server_rows(scn, spans), *client_rows(scn)], id="labels",
-                  get_position=["lon", "lat"], get_text="label", get_size=12, get_color=[30, 30, 30],
-                  get_pixel_offset=[0, -24], get_alignment_baseline="'bottom'", pickable=False),
+        # clients are hollow rings drawn over the servers, so a client at a server's site stays visible
+        pdk.Layer("ScatterplotLayer", client_rows(scn), id="clients", get_position=["lon", "lat"],
+                  get_line_color=list(CLIENT_COLOR) + [255], stroked=True, filled=False, get_radius=13,
+                  radius_units="'pixels'", line_width_min_pixels=3, pickable=True),
+        _text_layer(server_rows(scn, spans), id="labels", get_position=["lon", "lat"], get_text="label",
+                    get_size=12, get_color=[30, 30, 30], get_pixel_offset=[0, -20],
+                    get_alignment_baseline="'bottom'", pickable=False),
+        _text_layer(client_rows(scn), id="client_labels", get_position=["lon", "lat"], get_text="label",
+                    get_size=12, get_color=[30, 30, 30], get_pixel_offset=[0, 18], get_alignment_baseline="'top'",
+                    pickable=False),
     ]
     return layers
 
@@ -279,9 +288,9 @@ def link_layers(scn: Scenario, node_id: str) -> list[pdk.Layer]:
     return [
         pdk.Layer("LineLayer", rows, id="links", get_source_position="src", get_target_position="dst",
                   get_color="color", get_width="width", width_units="'pixels'", pickable=False),
-        pdk.Layer("TextLayer", [r for r in rows if r["width"] == 3], id="link_labels", get_position="mid",
-                  get_text="text", get_size=13, get_color=[150, 20, 20], background=True,
-                  get_background_color=[255, 255, 255, 220], pickable=False),
+        _text_layer([r for r in rows if r["width"] == 3], id="link_labels", get_position="mid", get_text="text",
+                    get_size=13, get_color=[150, 20, 20], background=True,
+                    get_background_color=[255, 255, 255, 220], pickable=False),
     ]
 
 
@@ -299,11 +308,12 @@ TOOLTIP = {"text": "{tip}", "style": {"fontSize": "12px"}}
 
 
 def cluster_deck(scn: Scenario, selected: str | None = None, spans=None, *, pick: tuple[float, float] | None = None,
-                 candidates: bool = True) -> pdk.Deck:
+                 candidates: bool = True, width_px: float = 700, height_px: float = 460) -> pdk.Deck:
     """The cluster map: world, candidate sites (if `candidates`), backbone, RTT links of `selected`, nodes.
 
     `spans` (per server, in scenario order or by id) labels servers with their half-open block span and
-    greys out servers that hold nothing; `pick` marks a picked, not yet added, site.
+    greys out servers that hold nothing; `pick` marks a picked, not yet added, site. The initial view fits
+    every node into a chart of about width_px x height_px.
     """
     layers = base_layers()
     if candidates:
@@ -315,7 +325,8 @@ def cluster_deck(scn: Scenario, selected: str | None = None, spans=None, *, pick
     if pick is not None:
         layers.append(pick_layer(*pick))
     pts = [(x.lat, x.lon) for x in (*scn.servers, *scn.clients)]
-    return OfflineDeck(layers=layers, initial_view_state=view_for(pts), map_provider=None, tooltip=TOOLTIP)
+    return OfflineDeck(layers=layers, initial_view_state=view_for(pts, width_px, height_px), map_provider=None,
+                       tooltip=TOOLTIP)
 
 
 def wait_color(wait_ms: float, max_wait_ms: float) -> list[int]:
@@ -362,9 +373,9 @@ def chains_deck(scn: Scenario, records: Sequence, highlight: int | None = None,
         layers.append(pdk.Layer("LineLayer", hi, id="highlight", get_source_position="src",
                                 get_target_position="dst", get_color="color", get_width=6, width_units="'pixels'",
                                 pickable=False))
-        layers.append(pdk.Layer("TextLayer", hi, id="hop_labels", get_position="pos", get_text="text", get_size=13,
-                                get_color=[20, 20, 20], get_pixel_offset=[0, 22], background=True,
-                                get_background_color=[255, 255, 255, 220], pickable=False))
+        layers.append(_text_layer(hi, id="hop_labels", get_position="pos", get_text="text", get_size=13,
+                                  get_color=[20, 20, 20], get_pixel_offset=[0, 22], background=True,
+                                  get_background_color=[255, 255, 255, 220], pickable=False))
     layers += node_layers(scn)
     pts = [(x.lat, x.lon) for x in (*scn.servers, *scn.clients)]
     return OfflineDeck(layers=layers, initial_view_state=view_for(pts), map_provider=None, tooltip=TOOLTIP)
