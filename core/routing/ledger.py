@@ -73,3 +73,13 @@ class Ledger:
             self.used[j] += n
             heapq.heappush(self._expiry, (completion, j, r, n))
         bisect.insort(self._completions, completion)
+
+    def release_schedule(self, j: int, t: float) -> tuple[float, list[float], list[float]]:
+        """(free slots now, completions in release order, slots freed after each release, cumulative)."""
+        self.advance(t)
+        comps, cum, acc = [], [], 0
+        for comp, _, slots in self.sessions[j]:
+            acc += slots
+            comps.append(comp)
+            cum.append(acc)
+        return self.cache_slots[j] - self.used[j], comps, cum
