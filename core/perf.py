@@ -7,7 +7,9 @@ link cost = (t_in + (l_out - 1) * t) + (tau_in + (l_out - 1) * tau) * k.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+import numpy as np
 
 from . import geo
 from .scenario import Linear, Model, Scenario
@@ -136,11 +138,20 @@ class Derived:
     tau_in: tuple      # ms / block for the prompt, at l_in
     cap: tuple         # max_blocks or None
     raw_cs: tuple      # raw_cs[c][j]: raw RTT client c -> server j (ms)
-    raw_ss: tuple      # raw_ss[i][j]: raw RTT between servers (ms)
     t: tuple           # t[c][j] = raw + per-token overhead
     t_in: tuple        # t_in[c][j] = raw + prefill overhead at l_in
     shares: tuple      # client load shares, normalised
     mode: str
+    scenario: Scenario = field(repr=False, compare=False, default=None)
+
+    @property
+    def raw_ss(self):
+        """raw_ss[i][j]: raw RTT between servers (ms); J x J, so built on first use (PETALS routing only)."""
+        cached = self.__dict__.get("_raw_ss")
+        if cached is None:
+            cached = np.array(raw_rtt_matrix(self.scenario, self.scenario.servers, self.scenario.servers))
+            object.__setattr__(self, "_raw_ss", cached)
+        return cached
 
     @property
     def t_max(self) -> tuple:
@@ -185,7 +196,6 @@ def derive(scn: Scenario) -> Derived:
     """Compute the derived arrays of SPEC 2 for a scenario."""
     w, n = scn.workload, scn.network
     raw_cs = raw_rtt_matrix(scn, scn.clients, scn.servers)
-    raw_ss = raw_rtt_matrix(scn, scn.servers, scn.servers)
     over_in = value_at(n.prefill_overhead_ms, w.l_in)
     total_share = sum(c.share for c in scn.clients)
     return Derived(
@@ -196,7 +206,7 @@ def derive(scn: Scenario) -> Derived:
         tau=tuple(s.tau_ms for s in scn.servers),
         tau_in=tuple(value_at(s.tau_in_ms, w.l_in) for s in scn.servers),
         cap=tuple(s.max_blocks for s in scn.servers),
-        raw_cs=raw_cs, raw_ss=raw_ss,
+        raw_cs=raw_cs, scenario=scn,
         t=tuple(tuple(r + n.per_token_overhead_ms for r in row) for row in raw_cs),
         t_in=tuple(tuple(r + over_in for r in row) for row in raw_cs),
         shares=tuple(c.share / total_share for c in scn.clients),
