@@ -97,12 +97,16 @@ def cmd_compare(a) -> int:
     scn = scenario.load(a.scenario)
     out = api.compare(scn, a.policies or api.DEFAULT_COMPARE)
     rows = out["rows"]
+    opt = None
+    if a.with_optimum:
+        from .optimum import gap_report  # imports PuLP: only when asked for
+        opt = gap_report(scn, a.optimum_R)
     if rows and all("error" in r for r in rows.values()):
         # nothing to compare: one line with the first reason (exit 2), as place and simulate do
         first = next(iter(rows.items()))
         raise SwarmscopeError(f"compare: no policy is feasible ({len(rows)} tried); {first[0]}: {first[1]['error']}")
     if a.json:
-        print(_json(rows))
+        print(_json(rows if opt is None else {"policies": rows, "optimum": opt}))
         return 0
     table = []
     for name, r in rows.items():
@@ -114,6 +118,10 @@ def cmd_compare(a) -> int:
                           r["max_concurrent"], "" if red is None else f"{100 * red:.1f}%"])
     print(f"{scn.name}: {scn.workload.n_requests} requests, same arrivals for every policy")
     print(_table(["policy", "s/token", "TTFT s", "wait s", "max conc.", "reduction vs PETALS"], table))
+    if opt is not None:
+        from .optimum import format_report
+        print()
+        print(format_report(opt))
     return 0
 
 
@@ -159,6 +167,10 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("scenario")
     c.add_argument("--policies", nargs="+", choices=sorted(POLICIES))
     c.add_argument("--json", action="store_true")
+    c.add_argument("--with-optimum", action="store_true",
+                   help="also solve MILP-BPRR and report CG-BPRR's gap to the optimum (policy.milp_time_limit_s)")
+    c.add_argument("--optimum-R", type=int, nargs="+", metavar="R",
+                   help="|R| values for the optimum report (default: the scenario's |R| rule)")
     c.set_defaults(func=cmd_compare)
     r = sub.add_parser("import-reference", help="convert a reference-format case into a scenario")
     r.add_argument("case")
