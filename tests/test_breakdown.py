@@ -9,7 +9,7 @@ from core import api, breakdown, scenario as scn_mod
 from core.errors import Infeasible
 from core.perf import derive
 from core.policies import POLICIES
-from tests.conftest import SAMPLES
+from tests.helpers import SAMPLES
 
 TEACHING = SAMPLES / "teaching_small.json"
 

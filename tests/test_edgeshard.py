@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from conftest import SAMPLES, run_cli
+from tests.helpers import SAMPLES, run_cli
 from core import api, perf, scenario
 from core.errors import Infeasible
 from core.placement.cgbp import cgbp_core, offline_cost

@@ -12,7 +12,7 @@ import pytest
 from core import api, breakdown, scenario as scn_mod
 from core.placement.base import Placement
 from core.sim import RequestRecord, SimResult
-from tests.conftest import SAMPLES
+from tests.helpers import SAMPLES
 from ui import figures
 
 

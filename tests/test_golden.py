@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, run_cli
+from tests.helpers import ROOT, run_cli
 
 DIRS = [ROOT / "tests" / "golden", ROOT.parent / "shared" / "golden"]
 

@@ -10,7 +10,7 @@ import time
 import numpy as np
 import pytest
 
-from conftest import run_cli
+from tests.helpers import run_cli
 from core import api, perf, scenario
 from core.errors import Infeasible, SwarmscopeError
 from core.placement.milp import cgbprr_solution, check_solution, solve_bprr, split_requests

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from conftest import SAMPLES
+from tests.helpers import SAMPLES
 from core import api, perf, scenario
 from core.placement.base import Placement
 from core.policies import POLICIES

@@ -8,7 +8,7 @@ import math
 
 import pytest
 
-from conftest import run_cli
+from tests.helpers import run_cli
 from core import perf, scenario
 from core.optimum import gap_report, route_optimally
 from core.placement.cgbp import cgbp_core

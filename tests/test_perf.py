@@ -72,7 +72,7 @@ def test_petals_throughput():
 
 def test_vectorised_rtts_equal_the_pairwise_model():
     from core import scenario
-    from conftest import SAMPLES
+    from tests.helpers import SAMPLES
 
     scn = scenario.load(str(SAMPLES / "teaching_small.json"))
     d = perf.derive(scn)

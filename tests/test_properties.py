@@ -232,7 +232,7 @@ def test_simulations_keep_chains_feasible_slots_within_capacity_and_times_consis
 @given(scn=scenarios(max_requests=15))
 def test_same_seed_gives_byte_identical_results(scn):
     again = scenario.loads(scenario.dumps(scn))
-    assert again == scn
+    assert again == scn and scenario.dumps(again) == scenario.dumps(scn)
     for name in FAST_POLICIES:
         try:
             first = result_json(scn, name)
@@ -348,6 +348,8 @@ def test_any_value_anywhere_is_a_scenario_or_a_scenario_error(data, pick, junk):
         return
     event("accepted")
     assert scenario.from_dict(scenario.to_dict(scn)) == scn
+    text = scenario.dumps(scn)
+    assert scenario.dumps(scenario.loads(text)) == text  # canonical text is stable (a cache key)
 
 
 @profile(1)
@@ -390,7 +392,7 @@ def test_milp_placement_honours_its_time_limit():
     """A MILP too large to prove optimal in a second comes back soon after a 1 s limit, with an incumbent."""
     import time
 
-    from conftest import SAMPLES
+    from tests.helpers import SAMPLES
 
     path = SAMPLES / "paper_scattered_bellcanada.json"  # 19 servers: seconds to minutes for an exact solve
     if not path.exists():

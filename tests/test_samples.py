@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from conftest import ROOT, SAMPLES, run_cli
+from tests.helpers import ROOT, SAMPLES, run_cli
 from core import api, catalog, derive, geo, scenario, topology
 
 FILES = sorted(SAMPLES.glob("*.json"))

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from conftest import SAMPLES, run_cli
+from tests.helpers import SAMPLES, run_cli
 from core import api, perf, scenario
 from core.errors import Infeasible
 from core.routing.petals import PetalsRouter

@@ -13,7 +13,7 @@ from core import api, breakdown, scenario as scn_mod
 from core.errors import Infeasible
 from core.presets import PAPER_DELAYS, PAPER_GPUS
 from core.sweep import with_seed
-from tests.conftest import ROOT, SAMPLES
+from tests.helpers import ROOT, SAMPLES
 from ui import figures
 from ui.state import _K_SCN
 

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from core import api, scenario as scn_mod
 from core.errors import Infeasible
-from tests.conftest import ROOT, SAMPLES
+from tests.helpers import ROOT, SAMPLES
 from ui.state import _K_SCN
 
 PAGE = "pages/routing.py"

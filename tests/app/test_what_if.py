@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from core import scenario as scn_mod
 from core.sweep import aggregate, apply_value, run_sweep, smallest_cluster
-from tests.conftest import ROOT, SAMPLES
+from tests.helpers import ROOT, SAMPLES
 from ui import engine, figures
 from ui.state import _K_SCN
 

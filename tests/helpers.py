@@ -1,4 +1,4 @@
-"""Shared test helpers: paths and a CLI runner."""
+"""Shared test helpers: paths and a CLI runner (a plain module, not conftest.py: tests/e2e has its own conftest)."""
 from __future__ import annotations
 
 import subprocess
