@@ -301,6 +301,12 @@ def _model(v: Any) -> Model:
         if d.get(k) is not None:
             out[k] = _num(d[k], f"model.{k}", lo=0, hi=MAX_MEMORY_GB, lo_open=True)
     out["preset"] = d.get("preset")
+    # A parsed value equal to the preset's (or the default) keeps the preset's object, int or float, so that
+    # dumps(loads(dumps(s))) == dumps(s): the canonical text is a cache key and an undo-stack entry.
+    for k in ("params_per_block", "bits_per_param", "kv_bytes"):
+        was = base.get(k, getattr(Model, k, None))
+        if k in out and was is not None and out[k] == was:
+            out[k] = was
     return Model(**out)
 
 
