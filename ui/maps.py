@@ -124,9 +124,9 @@ def view_for(points: Iterable[tuple[float, float]], width_px: float = 700, heigh
     lats = [p[0] for p in pts]
     lons = [p[1] for p in pts]
     lat_c, lon_c = (min(lats) + max(lats)) / 2, (min(lons) + max(lons)) / 2
-    lon_span = max(max(lons) - min(lons), 8.0) * 1.5
+    lon_span = max(max(lons) - min(lons), 8.0) * 1.6
     # Mercator stretches latitude by 1/cos(lat); 512 px spans 360 degrees at zoom 0
-    lat_span = max(max(lats) - min(lats), 5.0) * 1.5 / max(math.cos(math.radians(lat_c)), 0.2)
+    lat_span = max(max(lats) - min(lats), 5.0) * 1.9 / max(math.cos(math.radians(lat_c)), 0.2)
     zoom = min(math.log2(width_px * 360 / (512 * lon_span)), math.log2(height_px * 360 / (512 * lat_span)))
     return pdk.ViewState(latitude=round(lat_c, 1), longitude=round(lon_c, 1),
                          zoom=round(max(0.3, min(zoom, 6.0)), 1))

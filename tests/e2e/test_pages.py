@@ -2,11 +2,29 @@
 screenshot under test-artifacts/. The cluster test adds a server with a real mouse click on the map canvas."""
 from __future__ import annotations
 
+import math
 import time
+from pathlib import Path
 
 import pytest
 
+from core import scenario as scn_mod
+from ui import maps
+
 expect = pytest.importorskip("playwright.sync_api").expect
+SAMPLE = Path(__file__).resolve().parents[2] / "sample_clusters" / "teaching_small.json"
+
+
+def _pixel(box: dict, view, lat: float, lon: float) -> tuple[float, float]:
+    """Screen position of (lat, lon) in a deck of bounding box `box` showing `view` (Web Mercator, 512 px world)."""
+    scale = 512 * 2 ** view.zoom
+
+    def merc_y(la: float) -> float:
+        return math.log(math.tan(math.pi / 4 + math.radians(la) / 2)) / (2 * math.pi)
+
+    x = box["x"] + box["width"] / 2 + (lon - view.longitude) / 360 * scale
+    y = box["y"] + box["height"] / 2 + (merc_y(view.latitude) - merc_y(lat)) * scale
+    return x, y
 
 
 def _click_map_until(app, x_frac: float, y_frac: float, effect, tries: int = 6) -> None:
@@ -35,6 +53,10 @@ def test_home_compare(app):
     app.wait_ready()
     app.no_exception()
     app.shot("home")
+    with app.page.expect_download() as download:
+        app.page.get_by_test_id("stDownloadButton").get_by_role("button").click()
+    text = Path(download.value.path()).read_text(encoding="utf-8")
+    assert scn_mod.loads(text) == scn_mod.load(str(SAMPLE))
 
 
 def test_cluster_click_to_add(app):
@@ -56,6 +78,24 @@ def test_cluster_click_to_add(app):
     app.shot("cluster_added")
 
 
+def test_cluster_click_a_server_shows_its_links(app):
+    """Cluster: clicking the Stockholm server's marker selects it and lists its RTTs (ms)."""
+    app.goto("cluster")
+    scn = scn_mod.load(str(SAMPLE))
+    target = next(s for s in scn.servers if s.name.startswith("Stockholm"))
+    deck = app.page.locator('[data-testid="stDeckGlJsonChart"]').first
+    expect(deck.locator("canvas").first).to_be_visible(timeout=60_000)
+    view = maps.cluster_deck(scn).initial_view_state
+    x, y = _pixel(deck.bounding_box(), view, target.lat, target.lon)
+    box = deck.bounding_box()
+    _click_map_until(app, (x - box["x"]) / box["width"], (y - box["y"]) / box["height"],
+                     app.page.get_by_role("button", name=f"Remove {target.name}"))
+    expect(app.page.get_by_text("raw RTT (ms)")).to_be_visible()
+    app.wait_ready()
+    app.no_exception()
+    app.shot("cluster_links")
+
+
 @pytest.mark.xfail(strict=True, reason="a `pages/` folder next to app.py makes Streamlit 1.67 run in its legacy "
                                        "pages-folder mode until some session has run st.navigation; renaming the "
                                        "folder (e.g. app_pages/) fixes it")
@@ -71,3 +111,36 @@ def test_direct_page_url_on_fresh_server(browser, fresh_app_url):
         expect(nav.get_by_text("Simulate & compare")).to_be_visible(timeout=5_000)
     finally:
         ctx.close()
+
+
+def _run_page(app, path: str, button: str, effect_text: str, name: str, timeout_ms: int = 120_000) -> None:
+    """Open a page, press its main button, wait for its result and a chart, check and screenshot."""
+    app.goto(path)
+    app.page.get_by_role("button", name=button).click()
+    expect(app.page.get_by_text(effect_text).first).to_be_visible(timeout=timeout_ms)
+    app.wait_ready(timeout_ms)
+    expect(app.page.locator('[data-testid="stPlotlyChart"], [data-testid="stDeckGlJsonChart"]').first) \
+        .to_be_visible(timeout=timeout_ms)
+    app.no_exception()
+    app.shot(name)
+
+
+def test_placement_page(app):
+    """Placement: run the placement and see its charts."""
+    _run_page(app, "placement", "Run placement", "blocks", "placement")
+
+
+def test_routing_page(app):
+    """Routing / chains: simulate and see the chains map and the session timeline."""
+    _run_page(app, "routing", "Run simulation", "request", "routing")
+    expect(app.page.locator('[data-testid="stDeckGlJsonChart"] canvas').first).to_be_visible()
+
+
+def test_compare_page(app):
+    """Simulate & compare: run the default comparison and see the summary."""
+    _run_page(app, "compare", "Run comparison", "Summary", "compare")
+
+
+def test_what_if_page(app):
+    """What-if / capacity: run the default sweep and see its chart."""
+    _run_page(app, "what_if", "Run sweep", "Plot", "what_if", timeout_ms=240_000)
