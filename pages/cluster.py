@@ -12,6 +12,9 @@ from core import perf
 from core.errors import SwarmscopeError
 from core.presets import SOURCE_BPRR
 from ui import edits, maps, state, widgets
+from ui.entry import through_app
+
+through_app()  # a bookmark to this page on a just-started server: see ui/entry.py
 
 _K_NONCE = "cluster_nonce"  # bumped to reset the map selection and the tables after a committed edit
 _K_KEYS = "cluster_keys"    # the current widget keys, so tests can inject a map selection or a table edit

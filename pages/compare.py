@@ -12,6 +12,9 @@ from core.policies import POLICIES
 from core.presets import PAPER_DELAYS, PAPER_GPUS
 from core.scenario import Linear
 from ui import engine, figures, state
+from ui.entry import through_app
+
+through_app()  # a bookmark to this page on a just-started server: see ui/entry.py
 
 MAX_SEEDS = 20
 

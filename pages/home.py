@@ -9,6 +9,9 @@ import streamlit as st
 from core import api, perf
 from core import scenario as scn_mod
 from ui import maps, state, widgets
+from ui.entry import through_app
+
+through_app()  # a bookmark to this page on a just-started server: see ui/entry.py
 
 HEADLINE_POLICIES = ("proposed", "petals")
 

@@ -8,6 +8,9 @@ from core import scenario as scn_mod
 from core.errors import SwarmscopeError
 from core.placement import PLACERS
 from ui import engine, figures, maps, state
+from ui.entry import through_app
+
+through_app()  # a bookmark to this page on a just-started server: see ui/entry.py
 
 
 SIDES = ("A", "B")

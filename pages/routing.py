@@ -6,6 +6,9 @@ import streamlit as st
 from core.errors import SwarmscopeError
 from core.policies import POLICIES
 from ui import engine, figures, maps, state
+from ui.entry import through_app
+
+through_app()  # a bookmark to this page on a just-started server: see ui/entry.py
 
 
 scn = state.scenario()

@@ -12,6 +12,9 @@ from core.errors import ScenarioError, SwarmscopeError
 from core.policies import POLICIES
 from core.sweep import SWEEP_PARAMS, aggregate, apply_value, run_sweep, smallest_cluster, to_csv
 from ui import engine, figures, state
+from ui.entry import through_app
+
+through_app()  # a bookmark to this page on a just-started server: see ui/entry.py
 
 MAX_SEEDS = 20
 
