@@ -74,12 +74,21 @@ class Ledger:
             heapq.heappush(self._expiry, (completion, j, r, n))
         bisect.insort(self._completions, completion)
 
-    def release_schedule(self, j: int, t: float) -> tuple[float, list[float], list[float]]:
-        """(free slots now, completions in release order, slots freed after each release, cumulative)."""
+    def release_schedule(self, j: int, t: float, upto: float = math.inf) -> tuple[float, list[float], list[float]]:
+        """(free slots now, completions in release order, slots freed after each release, cumulative).
+
+        Stops at the first release after which `upto` slots are free: a caller that never needs more sees
+        the same answers, and a server with hundreds of live sessions is not walked to the end for them.
+        """
         self.advance(t)
+        free = self.cache_slots[j] - self.used[j]
         comps, cum, acc = [], [], 0
+        if free >= upto:
+            return free, comps, cum
         for comp, _, slots in self.sessions[j]:
             acc += slots
             comps.append(comp)
             cum.append(acc)
-        return self.cache_slots[j] - self.used[j], comps, cum
+            if free + acc >= upto:
+                break
+        return free, comps, cum

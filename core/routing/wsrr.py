@@ -34,19 +34,24 @@ class WSRR:
         m = [e - s for s, e in zip(self.start, self.end)]
         self.m = np.array(m, dtype=np.int64)
         self.kmax = max(m) if m else 0
-        # servers grouped by span end: every predecessor of a server ends strictly before it does
+        # servers grouped by span end: every predecessor of a server ends strictly before it does. Missing
+        # (server, k) pairs point at a sentinel end L + 1 whose distance is inf, so no mask is needed per solve.
         levels: dict[int, list[int]] = {}
         for j in range(d.J):
             if m[j] > 0:
                 levels.setdefault(self.end[j], []).append(j)
-        self.last = np.array([j for j in range(d.J) if m[j] > 0 and self.end[j] == d.L], dtype=np.int64)
         self.levels = []
+        self.where: dict[int, tuple[int, int]] = {}     # server -> (level index, row)
+        x = np.arange(self.kmax)
         for e in sorted(levels):
-            srv = np.array(levels[e], dtype=np.int64)
-            x = np.arange(self.kmax)
-            ends = e - 1 - x[None, :]                       # predecessor end for k = x + 1
+            srv = np.array(levels[e], dtype=np.int64)   # ascending: argmin's first index is the least number
             ok = x[None, :] < self.m[srv][:, None]
-            self.levels.append((e, srv, np.where(ok, ends, 0), ok))
+            ends = np.where(ok, e - 1 - x[None, :], d.L + 1)   # predecessor end for k = x + 1
+            for row, j in enumerate(levels[e]):
+                self.where[j] = (len(self.levels), row)
+            self.levels.append((e, srv, ends))
+        self._blocks: dict[tuple, list[np.ndarray]] = {}
+        self._cap, self._cap_of = None, None
 
     def route(self, req: Request, t: float, ledger) -> Chain | None:
         """Shortest chain under the waiting-penalised edge costs at time t."""
@@ -73,70 +78,98 @@ class WSRR:
             self._zero[key] = np.where(k[None, :] <= self.m[:, None], g, np.inf)
         return self._zero[key]
 
+    def _level_blocks(self, req: Request) -> list[np.ndarray]:
+        """The zero-wait costs cut by level: rows = the level's servers, columns = k - 1."""
+        key = (req.client, req.l_out)
+        if key not in self._blocks:
+            G = self._zero_wait_costs(req)
+            self._blocks[key] = [G[srv] for _, srv, _ in self.levels]
+        return self._blocks[key]
+
+    @staticmethod
+    def _waits(ledger, j: int, t: float, mj: int, scale: float) -> list[float]:
+        """Wait (ms) on server j for k = 1..mj blocks' slots at time t: 0 if free now, else until the release
+        that frees enough (Ledger.ready_time for every k in one walk); inf if the server has too few slots."""
+        free, comps, cum = ledger.release_schedule(j, t, upto=mj * scale)
+        cap, out, q, n = ledger.cache_slots[j], [], 0, len(comps)
+        for k in range(1, mj + 1):
+            need = k * scale
+            if need > cap:
+                out.append(np.inf)
+            elif need <= free:
+                out.append(0.0)
+            else:
+                while q < n and free + cum[q] < need:
+                    q += 1
+                out.append(comps[q] - t if q < n else np.inf)
+        return out
+
     def _solve_levels(self, req: Request, t: float, ledger) -> Chain | None:
-        """_solve vectorised over the servers that share a span end; the same choices (checked in tests)."""
-        d, J, scale = self.d, self.d.J, req.slot_scale
-        G = self._zero_wait_costs(req)
-        W = None
-        k = np.arange(1, self.kmax + 1)
+        """_solve as a DP over span ends, vectorised over the servers of one end; the same choices (tests)."""
+        d, J, L, scale = self.d, self.d.J, self.d.L, req.slot_scale
+        blocks = list(self._level_blocks(req))
+        patched: set[int] = set()
+        W: dict[int, list[float]] = {}
         ledger.advance(t)
-        short = np.flatnonzero(np.asarray(ledger.cache_slots) - np.asarray(ledger.used) < self.m * scale)
+        if self._cap_of is not ledger:
+            self._cap, self._cap_of = np.asarray(ledger.cache_slots), ledger  # fixed per ledger: convert once
+        short = np.flatnonzero(self._cap - np.asarray(ledger.used) < self.m * scale)
+        c, lo = req.client, req.l_out
         for j in short.tolist():
             mj = int(self.m[j])
             if mj == 0:
                 continue
-            free, comps, cum = ledger.release_schedule(j, t)
-            if W is None:
-                G, W = G.copy(), np.zeros_like(G)
-            need = k[:mj] * scale
-            q = np.searchsorted(free + np.asarray(cum, dtype=float), need, side="left")
-            tw = np.where(need <= free, t, np.asarray(comps + [np.inf])[np.minimum(q, len(comps))])
-            w = np.where(need > ledger.cache_slots[j], np.inf, tw - t)
-            a = d.t_in[req.client][j] + (req.l_out - 1) * d.t[req.client][j]
-            b = d.tau_in[j] + (req.l_out - 1) * d.tau[j]
-            G[j, :mj] = (w + a) + b * k[:mj]
-            W[j, :mj] = w
-        L = d.L
-        best_d = np.full(L + 1, np.inf)
-        best_n = np.full(L + 1, -1, dtype=np.int64)
+            w = self._waits(ledger, j, t, mj, scale)
+            # (w + a) + b k: the order of additions of _solve and of the reference, which decides exact ties
+            a = d.t_in[c][j] + (lo - 1) * d.t[c][j]
+            b = d.tau_in[j] + (lo - 1) * d.tau[j]
+            li, row = self.where[j]
+            if li not in patched:
+                blocks[li] = blocks[li].copy()
+                patched.add(li)
+            blocks[li][row, :mj] = [(wk + a) + b * (x + 1) for x, wk in enumerate(w)]
+            W[j] = w
+        best_d = np.full(L + 2, np.inf)
+        best_n = np.full(L + 2, -1, dtype=np.int64)
         best_d[0], best_n[0] = 0.0, J
-        dist = np.full(J, np.inf)
-        pred = np.full(J, -1, dtype=np.int64)
-        for e, srv, ends, ok in self.levels:
-            bd = best_d[ends]
-            vals = np.where(ok, bd + G[srv], np.inf)
-            mins = vals.min(axis=1)
-            hits = vals == mins[:, None]
-            arg = hits.argmax(axis=1)
-            for r in np.flatnonzero(hits.sum(axis=1) > 1):
-                # equal candidates: Dijkstra keeps the first settled, i.e. least (distance, number)
-                cols = np.flatnonzero(hits[r])
-                keys = [(bd[r, x], best_n[ends[r, x]]) for x in cols]
-                arg[r] = cols[min(range(len(cols)), key=keys.__getitem__)]
-            reach = np.isfinite(mins)
-            if not reach.any():
-                continue
-            sr = srv[reach]
-            dist[sr] = mins[reach]
-            pred[sr] = best_n[ends[reach, arg[reach]]]
-            order = np.lexsort((sr, dist[sr]))
-            best_d[e], best_n[e] = dist[sr[order[0]]], sr[order[0]]
-        last = self.last[np.isfinite(dist[self.last])]
-        if not len(last):
+        inf, lowest = np.inf, np.minimum.reduce
+        mins = None
+        for (e, srv, ends), Gb in zip(self.levels, blocks):
+            mins = lowest(best_d[ends] + Gb, axis=1)
+            i = mins.argmin()  # servers ascending: the least number among equal distances
+            if mins[i] < inf:
+                best_d[e], best_n[e] = mins[i], srv[i]
+        if mins is None or self.levels[-1][0] != L:
             return None
-        dl = dist[last]
-        fin = int(last[np.lexsort((last, dl, dl + SINK_PLACEHOLDER))[0]])
+        last = self.levels[-1][1]
+        fin_ok = np.isfinite(mins)
+        if not fin_ok.any():
+            return None
+        last, dl = last[fin_ok], mins[fin_ok]
+        order = np.lexsort((last, dl, dl + SINK_PLACEHOLDER))[0]
+        fin, fin_d = int(last[order]), float(dl[order])
+        # Predecessors only matter along the chosen chain, and best_d / best_n are final once their level is
+        # done, so the tie rule is applied here, walking back: among equal candidates Dijkstra keeps the
+        # first settled, i.e. the least (distance, number).
         path = [fin]
-        while pred[path[-1]] != J:
-            path.append(int(pred[path[-1]]))
-        path = path[::-1]
+        while path[-1] != J:
+            li, row = self.where[path[-1]]
+            ends = self.levels[li][2][row]
+            bd = best_d[ends]
+            vals = bd + blocks[li][row]
+            cols = np.flatnonzero(vals == vals.min())
+            x = int(cols[0]) if len(cols) == 1 else int(cols[min(
+                range(len(cols)), key=lambda c: (bd[cols[c]], best_n[ends[cols[c]]]))])
+            path.append(int(best_n[ends[x]]))
+        path = path[-2::-1]
         ks = perf.hop_blocks(self.start, self.end, path)
         time_terms, ttft_terms = [], []
         for j, kj in zip(path, ks):
-            w = 0.0 if W is None else float(W[j, kj - 1])
-            time_terms += [float(G[j, kj - 1]), -w]
+            w = W[j][kj - 1] if j in W else 0.0
+            li, row = self.where[j]
+            time_terms += [float(blocks[li][row, kj - 1]), -w]
             ttft_terms += [perf.first_token_cost(d.t_in[req.client][j], d.tau_in[j], kj, w), -w]
-        cost = float(dist[fin]) + SINK_PLACEHOLDER
+        cost = fin_d + SINK_PLACEHOLDER
         return Chain(tuple(int(x) for x in path), tuple(ks), cost - SINK_PLACEHOLDER, tuple(time_terms),
                      tuple(ttft_terms))
 
