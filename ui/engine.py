@@ -28,6 +28,14 @@ def per_token_parts(scn_json: str, policy: str) -> dict[str, float]:
     return bd.per_token_parts(scn_mod.loads(scn_json), simulate(scn_json, policy))
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def gap_report(scn_json: str, R_values: tuple[int, ...], time_limit_s: float) -> dict:
+    """core.optimum.gap_report: CG-BPRR vs the MILP-BPRR optimum for each |R|."""
+    from core import optimum  # imports PuLP: only when someone asks for the optimum
+
+    return optimum.gap_report(scn_mod.loads(scn_json), list(R_values), time_limit_s=time_limit_s)
+
+
 def with_policy(scn_json: str, **changes: Any) -> str:
     """Canonical JSON of the scenario with policy fields replaced (e.g. R=8), validated again."""
     scn = scn_mod.loads(scn_json)

@@ -417,6 +417,48 @@ def breakdown_chart(parts: Mapping[str, Mapping[str, float]]) -> go.Figure:
     return fig
 
 
+GAP_SERIES = (("cgbprr_ms_per_token", "CG-BPRR (CG-BP + shortest paths)"),
+              ("routing_opt_on_cgbp_ms_per_token", "CG-BP + best routing (routing ILP)"),
+              ("milp_ms_per_token", "optimum (MILP-BPRR)"),
+              ("milp_bound_ms_per_token", "solver's lower bound"),
+              ("theorem2_bound_ms_per_token", "Theorem-2 bound on CG-BPRR"))
+
+
+def gap_frame(report: Mapping) -> pd.DataFrame:
+    """core.optimum.gap_report rows as a table (ms/token, s, %)."""
+    rows = []
+    for r in report["rows"]:
+        row = {"|R| (concurrent requests)": r["R"], "status": r["status"]}
+        for key, label in GAP_SERIES:
+            row[f"{label} (ms/token)"] = r[key]
+        row["CG-BPRR above the optimum (%)"] = None if r["excess"] is None else 100 * r["excess"]
+        row["solver gap (%)"] = None if r["gap"] is None else 100 * r["gap"]
+        row["solve time (s)"] = r["solve_time_s"]
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def gap_chart(report: Mapping) -> go.Figure:
+    """Per-token cost vs |R|: CG-BPRR, the optimum, its bound and the Theorem-2 bound."""
+    rows = report["rows"]
+    if not rows:
+        return _empty("no |R| solved yet")
+    colours = palette([k for k, _ in GAP_SERIES])
+    fig = go.Figure()
+    for key, label in GAP_SERIES:
+        pts = [(r["R"], r[key]) for r in rows if r[key] is not None]
+        if not pts:
+            continue
+        dash = "dot" if "bound" in key else "solid"
+        fig.add_trace(go.Scatter(x=[p[0] for p in pts], y=[p[1] for p in pts], name=label, mode="lines+markers",
+                                 line={"color": colours[key], "dash": dash},
+                                 hovertemplate=label + ": %{y:.2f} ms/token at |R| = %{x}<extra></extra>"))
+    fig.update_layout(margin={"l": 10, "r": 10, "t": 10, "b": 10}, height=340, legend_title_text="")
+    fig.update_xaxes(title_text="|R| (concurrent requests placed for)", dtick=1)
+    fig.update_yaxes(title_text="objective per request and token (ms/token)", rangemode="tozero")
+    return fig
+
+
 # --------------------------------------------------------------------------- what-if
 
 def sweep_frame(rows: Sequence[Mapping], metric: str) -> pd.DataFrame:

@@ -122,3 +122,31 @@ def test_no_policy_disables_the_run(at):
     at.multiselect(key="cmp_policies").set_value([]).run()
     assert at.button(key="run_compare").disabled
     assert at.warning
+
+
+def test_distance_from_the_optimum_shows_core_gap_report(at, scn):
+    """The optimum section solves MILP-BPRR per |R| and shows core.optimum.gap_report's numbers; it stays
+    after a page switch; a bad |R| list is one st.error."""
+    from core import optimum
+
+    at.text_input(key="gap_R").set_value("1, 2").run()
+    at.button(key="run_gap").click().run()
+    assert not at.exception and not at.error
+    table = _table(at, "|R| (concurrent requests)")
+    want = optimum.gap_report(scn, [1, 2], time_limit_s=10.0)["rows"]
+    assert list(table["|R| (concurrent requests)"]) == [1, 2]
+    assert list(table["status"]) == [r["status"] for r in want]
+    for label_key, label in figures.GAP_SERIES:
+        col = f"{label} (ms/token)"
+        assert list(table[col]) == pytest.approx([r[label_key] for r in want]), col
+    # never below the optimum: CG-BPRR's objective is a feasible solution of the same MILP
+    assert all(c >= m - 1e-6 for c, m in zip(table["CG-BPRR (CG-BP + shortest paths) (ms/token)"],
+                                             table["optimum (MILP-BPRR) (ms/token)"]))
+    at.switch_page("pages/home.py").run()
+    at.switch_page(PAGE).run()
+    assert any("|R| (concurrent requests)" in d.value.columns for d in at.dataframe)
+
+    at.text_input(key="gap_R").set_value("0, two").run()
+    at.button(key="run_gap").click().run()
+    assert not at.exception
+    assert [e.value for e in at.error] == ["|R| values: whole numbers separated by commas, got '0, two'"]

@@ -145,6 +145,12 @@ def test_routing_page(app):
 def test_compare_page(app):
     """Simulate & compare: run the default comparison and see the summary."""
     _run_page(app, "compare", "Run comparison", "Summary", "compare")
+    app.page.get_by_role("button", name="Solve for the optimum").click()
+    expect(app.page.locator('[data-testid="stDataFrame"]').filter(has_text="|R| (concurrent requests)")) \
+        .to_be_visible(timeout=120_000)
+    app.wait_ready()
+    app.no_exception()
+    app.shot("compare_optimum")
 
 
 def test_what_if_page(app):
