@@ -313,3 +313,16 @@ def test_palette_is_stable():
     a = figures.palette(["b", "a", "c"])
     assert a == figures.palette(["b", "a", "c"]) and len(set(a.values())) == 3
     assert math.isclose(len(figures.gpu_colors(scn_mod.load(str(SAMPLES / "teaching_small.json")))), 2)
+
+
+def test_gap_chart_draws_each_known_series_and_skips_missing_values():
+    rows = [{"R": 1, "cgbprr_ms_per_token": 5.0, "routing_opt_on_cgbp_ms_per_token": 4.5, "milp_ms_per_token": 4.0,
+             "milp_bound_ms_per_token": 3.9, "theorem2_bound_ms_per_token": 9.0},
+            {"R": 2, "cgbprr_ms_per_token": 6.0, "routing_opt_on_cgbp_ms_per_token": None, "milp_ms_per_token": None,
+             "milp_bound_ms_per_token": 4.1, "theorem2_bound_ms_per_token": 9.5}]
+    fig = figures.gap_chart({"rows": rows})
+    by_name = {t.name: list(t.y) for t in fig.data}
+    assert by_name["CG-BPRR (CG-BP + shortest paths)"] == [5.0, 6.0]
+    assert by_name["optimum (MILP-BPRR)"] == [4.0]  # the timed-out |R| = 2 has no optimum to draw
+    assert len(fig.data) == 5
+    assert figures.gap_chart({"rows": []}).layout.annotations  # an empty report says so
