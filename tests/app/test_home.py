@@ -112,3 +112,22 @@ def test_load_sample(at):
     assert not at.exception
     assert at.session_state["scn_json"] == scn_mod.dumps(scn_mod.load(str(ROOT / "sample_clusters" / other)))
     assert any(other in s.value for s in at.success)
+
+
+CORPUS = ROOT / "tests" / "malformed"
+EXPECTED = json.loads((CORPUS / "EXPECTED.json").read_text(encoding="utf-8"))
+# every fourth stored file of the corpus (about 20): each kind of mistake reaches the app as it reaches the CLI
+UPLOAD_SAMPLE = sorted(k for k, v in EXPECTED.items() if not v.get("generated"))[::4]
+
+
+def test_a_sample_of_the_malformed_corpus_is_one_error_naming_the_field(at):
+    before = at.session_state["scn_json"]
+    for name in UPLOAD_SAMPLE:
+        raw = (CORPUS / name).read_bytes()
+        at.file_uploader(key="home_upload").set_value((name, raw, "application/json")).run()
+        assert not at.exception, name
+        assert at.session_state["scn_json"] == before, name
+        errors = [e.value for e in at.error]
+        assert len(errors) == 1 and EXPECTED[name]["field"] in errors[0], (name, errors)
+        assert "Traceback" not in errors[0]
+    assert len(UPLOAD_SAMPLE) >= 15
