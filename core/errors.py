@@ -12,7 +12,9 @@ class ScenarioError(SwarmscopeError):
     def __init__(self, field: str, message: str):
         self.field = field
         self.message = message
-        super().__init__(f"{field}: {message}" if field else message)
+        text = f"{field}: {message}" if field else message
+        # one line whatever the file held: control characters (a newline in a key) are shown escaped
+        super().__init__("".join(c if c.isprintable() else repr(c)[1:-1] for c in text))
 
 
 class Infeasible(SwarmscopeError):

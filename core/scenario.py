@@ -227,7 +227,8 @@ def _obj(v: Any, path: str, allowed: set[str], required: set[str] = frozenset())
         raise ScenarioError(path or "scenario", f"expected an object, got {_got(v)}")
     for k in v:
         if k not in allowed:
-            key = _show(k) if isinstance(k, str) and len(k) > 40 else k
+            # a key that is long, empty or holds control characters is shown quoted and escaped (one line)
+            key = _show(k) if isinstance(k, str) and (len(k) > 40 or not k or not k.isprintable()) else k
             hint = difflib.get_close_matches(str(k), sorted(allowed), n=1, cutoff=0.75)
             tip = f"did you mean {hint[0]!r}? " if hint else ""
             raise ScenarioError(f"{path}.{key}" if path else str(key),
