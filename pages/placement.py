@@ -87,8 +87,9 @@ def _metrics(p) -> None:
              ("cache slots (block-sessions)", f"{sum(p.cache_slots)}",
               "One slot holds the KV cache of one block for one request")]
     if "K" in info:
-        shown += [("|R| placed for (requests)", f"{info['R']}", f"R_max = {info['R_max']} requests "
-                   f"({'given' if info['R_source'] == 'given' else 'from the arrival rate'})"),
+        why = ("given" if info["R_source"] == "given" else "from the arrival rate" if "R_rule" not in info else
+               f"the arrival rate asks for {info['R_rule']}; the largest |R| CG-BP can place is {info['R']}")
+        shown += [("|R| placed for (requests)", f"{info['R']}", f"R_max = {info['R_max']} requests ({why})"),
                   ("K (servers to cover |R|)", f"{info['K']}", None),
                   ("Theorem-2 bound (ms/token)", f"{info['bound_ms']:.1f}",
                    "[BPRR] Theorem 2: decode time per token of a request on CG-BP's placement is at most this "

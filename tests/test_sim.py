@@ -125,3 +125,26 @@ def test_cli_bad_input_is_one_line(tmp_path):
     assert len(r.stderr.strip().splitlines()) == 1
     r = run_cli("place", str(SAMPLES / "teaching_small.json"), "--algorithm", "nope")
     assert r.returncode == 2 and r.stderr.startswith("error: ") and "Traceback" not in r.stderr
+
+
+def test_default_mode_places_for_the_largest_feasible_R_when_the_rule_overshoots():
+    """6 synthetic servers: the |R| rule asks for R_max = 48, but only 47 fit with whole blocks and MIG caps."""
+    import dataclasses
+
+    from bench.synth import synthetic
+    from core import api, scenario
+    from core.errors import Infeasible
+    from core.validate import largest_feasible_R
+    from core.perf import derive
+
+    scn = synthetic(6, 100, rate_per_s=0.5, seed=1)
+    best = largest_feasible_R(derive(scn))
+    p = api.place(scn, "cgbp")
+    assert p.info["R"] == best and p.info["R_rule"] == p.info["R_max"] > best
+    assert api.simulate(scn, "proposed").summary["avg_per_token_ms"] > 0
+    ref = scenario.with_changes(scn, policy=dataclasses.replace(scn.policy, mode="reference"))
+    with pytest.raises(Infeasible, match="largest feasible"):
+        api.place(ref, "cgbp")
+    given = scenario.with_changes(scn, policy=dataclasses.replace(scn.policy, R=p.info["R_rule"]))
+    with pytest.raises(Infeasible):  # a given |R| is the user's and is never lowered
+        api.place(given, "cgbp")

@@ -149,6 +149,17 @@ def run_cgbp(scn: Scenario, d: Derived) -> tuple[dict, dict]:
     Rinfo = choose_R(scn, d)
     R = Rinfo["value"]
     core = cgbp_core(d.memory, d.tau, d.t_max, d.cap, d.L, d.s_m, d.s_c, R)
+    if not core["feasible"] and Rinfo["source"] == "lambda" and scn.policy.mode == "default":
+        # The rule's R_max is a total-memory bound; block granularity and max_blocks caps can make it
+        # unreachable. Default mode then places for the largest |R| CG-BP can serve (docs/model.md);
+        # reference mode keeps the reference's failure.
+        from ..validate import largest_feasible_R
+
+        best = largest_feasible_R(d)
+        if best >= 1:
+            Rinfo = {**Rinfo, "value": best, "source": "lambda, limited to the largest feasible", "rule_value": R}
+            R = best
+            core = cgbp_core(d.memory, d.tau, d.t_max, d.cap, d.L, d.s_m, d.s_c, R)
     if not core["feasible"]:
         from ..validate import capacity
 
@@ -178,4 +189,6 @@ def place_cgbp(scn: Scenario, d: Derived) -> Placement:
             "max_sessions": core["max_sessions"], "K": core["K"], "bound_ms": core["bound"],
             "R": Rinfo["value"], "R_max": Rinfo["R_max"], "R_source": Rinfo["source"], "T1_ms": Rinfo["T1_ms"],
             "block_gb": d.s_m, "cache_gb": d.s_c}
+    if "rule_value" in Rinfo:
+        info["R_rule"] = Rinfo["rule_value"]
     return Placement("cgbp", tuple(start), tuple(end), tuple(slots), tuple(core["max_sessions"]), info)
