@@ -6,6 +6,7 @@ import math
 from dataclasses import replace
 from pathlib import Path
 
+import pydeck as pdk
 import pytest
 
 from core import api
@@ -194,3 +195,39 @@ def test_chains_coloured_by_wait(scn):
         assert red[0] > green[0] and red[1] < green[1]
     with pytest.raises(ValueError, match="color_by"):
         maps.chain_rows(scn, records, color_by="blocks")
+
+
+def test_labels_of_nearby_markers_do_not_overlap_at_the_initial_view(scn):
+    """Madrid and Lisbon are close at the teaching sample's zoom: their labels must be laid out apart."""
+    deck = json.loads(maps.cluster_deck(scn, candidates=False).to_json())
+    view = maps.cluster_deck(scn, candidates=False).initial_view_state
+    rows = [r for layer in deck["layers"] if layer["id"] in ("labels", "client_labels") for r in layer["data"]]
+    assert len(rows) == len(scn.servers) + len(scn.clients)
+    boxes, markers = [], []
+    for r in rows:
+        x, y = maps._screen_xy(r["lat"], r["lon"], view)
+        markers.append((x - r["radius"], y - r["radius"], x + r["radius"], y + r["radius"]))
+        w, h = maps.LABEL_CHAR_PX * len(r["label"]) / 2, maps.LABEL_LINE_PX / 2
+        x, y = x + r["offset"][0], y + r["offset"][1]
+        boxes.append((x - w, y - h, x + w, y + h))
+
+    def apart(a, b):
+        return a[2] <= b[0] or a[0] >= b[2] or a[3] <= b[1] or a[1] >= b[3]
+
+    for i, a in enumerate(boxes):
+        assert all(apart(a, b) for b in boxes[i + 1:] + markers), rows[i]["label"]
+    # a label with room keeps its usual place above its marker
+    lone = next(r for r in rows if r["name"].startswith("Stockholm"))
+    assert lone["offset"] == [0, lone["prefer"]] and lone["prefer"] < 0
+    assert [r["label"] for r in rows if r["offset"] != [0, r["prefer"]]], "the sample has labels to move"
+
+
+def test_label_layout_tries_the_other_side_first():
+    rows = [{"lat": 40.0, "lon": -3.0, "label": "A" * 10, "prefer": -20, "radius": 0},
+            {"lat": 40.0, "lon": -3.0, "label": "B" * 10, "prefer": -20, "radius": 0},
+            {"lat": 40.0, "lon": -3.0, "label": "C" * 10, "prefer": -20, "radius": 0}]
+    maps.place_labels(rows, pdk.ViewState(latitude=40, longitude=-3, zoom=4))
+    # above, then below, then to the right (4 px + half the label's 70 px from the marker)
+    assert [r["offset"] for r in rows] == [[0, -20], [0, 20], [39, 0]]
+    maps.place_labels(rows, None)  # no view: every label at its preferred place
+    assert [r["offset"] for r in rows] == [[0, -20]] * 3

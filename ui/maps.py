@@ -206,6 +206,53 @@ def _node_positions(scn: Scenario) -> dict[str, tuple[float, float]]:
     return pos
 
 
+LABEL_CHAR_PX, LABEL_LINE_PX = 7.0, 15.0  # about what a 12 px label takes per character and per line
+CLIENT_RING_PX = 13
+
+
+def _screen_xy(lat: float, lon: float, view: pdk.ViewState) -> tuple[float, float]:
+    """Pixel position relative to the view's centre (Web Mercator, 512 px world at zoom 0)."""
+    scale = 512 * 2 ** view.zoom
+
+    def merc(la: float) -> float:
+        la = max(min(la, 85.0), -85.0)
+        return math.log(math.tan(math.pi / 4 + math.radians(la) / 2)) / (2 * math.pi)
+
+    return (lon - view.longitude) / 360 * scale, (merc(view.latitude) - merc(lat)) * scale
+
+
+def place_labels(rows: list[dict], view: pdk.ViewState | None) -> None:
+    """Set each row's "offset" [dx, dy] (pixels from its marker) so that labels overlap neither each other nor
+    the markers at `view`.
+
+    A row has "prefer" (its usual vertical offset, negative: above) and "radius" (its marker, px). Greedy, in
+    row order: a label tries above or below as preferred, the other side, right and left of the marker, then
+    a line further out; it keeps the first free place, or its preferred one if none is. Only the initial view
+    is laid out: zooming in separates markers anyway.
+    """
+    if view is None:
+        for row in rows:
+            row["offset"] = [0, row["prefer"]]
+        return
+    xy = [_screen_xy(r["lat"], r["lon"], view) for r in rows]
+    taken = [(x - r["radius"], y - r["radius"], x + r["radius"], y + r["radius"]) for (x, y), r in zip(xy, rows)]
+
+    def free(b) -> bool:
+        return all(b[2] <= q[0] or b[0] >= q[2] or b[3] <= q[1] or b[1] >= q[3] for q in taken)
+
+    for (x, y), row in zip(xy, rows):
+        p, rad = row["prefer"], row["radius"]
+        half_w, half_h = LABEL_CHAR_PX * len(row["label"]) / 2, LABEL_LINE_PX / 2
+        out = math.copysign(LABEL_LINE_PX, p)
+        side = rad + 4 + half_w
+        spots = [(0, p), (0, -p), (side, 0), (-side, 0), (0, p + out), (0, -p - out), (0, p + 2 * out),
+                 (0, -p - 2 * out)]
+        boxes = [(dx, dy, (x + dx - half_w, y + dy - half_h, x + dx + half_w, y + dy + half_h)) for dx, dy in spots]
+        dx, dy, box = next((b for b in boxes if free(b[2])), boxes[0])
+        taken.append(box)
+        row["offset"] = [dx, dy]
+
+
 # --------------------------------------------------------------------------- layers
 
 def _text_layer(data, id: str, **kw) -> pdk.Layer:
@@ -245,8 +292,17 @@ def backbone_layer(scn: Scenario) -> pdk.Layer:
                      get_color=[120, 120, 130, 120], get_width=1, width_units="'pixels'", pickable=False)
 
 
-def node_layers(scn: Scenario, spans=None, selected: str | None = None) -> list[pdk.Layer]:
-    """Relay nodes, clients (dark rings), servers (GPU colour, size by memory) and their name labels."""
+def node_layers(scn: Scenario, spans=None, selected: str | None = None,
+                view: pdk.ViewState | None = None) -> list[pdk.Layer]:
+    """Relay nodes, clients (dark rings), servers (GPU colour, size by memory) and their name labels
+    (laid out not to overlap at `view`, the deck's initial view)."""
+    labels = server_rows(scn, spans) + client_rows(scn)  # servers first: their labels carry the spans
+    for row in labels:
+        # clear the marker: a server's radius grows with memory, a client ring is 13 px
+        if row["kind"] == "client":
+            row["radius"] = CLIENT_RING_PX
+        row["prefer"] = -(row["radius"] + 9) if row["kind"] == "server" else row["radius"] + 9
+    place_labels(labels, view)
     sel = [r for r in (*server_rows(scn, spans), *client_rows(scn)) if r["id"] == selected]
     relays = [{"id": x.id, "name": x.name, "lat": x.lat, "lon": x.lon, "tip": f"{x.name}: network site"}
               for x in scn.network.nodes]
@@ -260,14 +316,15 @@ def node_layers(scn: Scenario, spans=None, selected: str | None = None) -> list[
                   line_width_min_pixels=1, get_radius="radius", radius_units="'pixels'", pickable=True),
         # clients are hollow rings drawn over the servers, so a client at a server's site stays visible
         pdk.Layer("ScatterplotLayer", client_rows(scn), id="clients", get_position=["lon", "lat"],
-                  get_line_color=list(CLIENT_COLOR) + [255], stroked=True, filled=False, get_radius=13,
+                  get_line_color=list(CLIENT_COLOR) + [255], stroked=True, filled=False,
+                  get_radius=CLIENT_RING_PX,
                   radius_units="'pixels'", line_width_min_pixels=3, pickable=True),
-        _text_layer(server_rows(scn, spans), id="labels", get_position=["lon", "lat"], get_text="label",
-                    get_size=12, get_color=[30, 30, 30], get_pixel_offset=[0, -20],
-                    get_alignment_baseline="'bottom'", pickable=False),
-        _text_layer(client_rows(scn), id="client_labels", get_position=["lon", "lat"], get_text="label",
-                    get_size=12, get_color=[30, 30, 30], get_pixel_offset=[0, 18], get_alignment_baseline="'top'",
-                    pickable=False),
+        _text_layer([r for r in labels if r["kind"] == "server"], id="labels", get_position=["lon", "lat"],
+                    get_text="label", get_size=12, get_color=[30, 30, 30], get_pixel_offset="offset",
+                    get_alignment_baseline="'center'", pickable=False),
+        _text_layer([r for r in labels if r["kind"] == "client"], id="client_labels", get_position=["lon", "lat"],
+                    get_text="label", get_size=12, get_color=[30, 30, 30], get_pixel_offset="offset",
+                    get_alignment_baseline="'center'", pickable=False),
     ]
     return layers
 
@@ -321,12 +378,11 @@ def cluster_deck(scn: Scenario, selected: str | None = None, spans=None, *, pick
     layers.append(backbone_layer(scn))
     if selected is not None:
         layers += link_layers(scn, selected)
-    layers += node_layers(scn, spans, selected)
+    view = view_for([(x.lat, x.lon) for x in (*scn.servers, *scn.clients)], width_px, height_px)
+    layers += node_layers(scn, spans, selected, view)
     if pick is not None:
         layers.append(pick_layer(*pick))
-    pts = [(x.lat, x.lon) for x in (*scn.servers, *scn.clients)]
-    return OfflineDeck(layers=layers, initial_view_state=view_for(pts, width_px, height_px), map_provider=None,
-                       tooltip=TOOLTIP)
+    return OfflineDeck(layers=layers, initial_view_state=view, map_provider=None, tooltip=TOOLTIP)
 
 
 def wait_color(wait_ms: float, max_wait_ms: float) -> list[int]:
@@ -376,9 +432,9 @@ def chains_deck(scn: Scenario, records: Sequence, highlight: int | None = None,
         layers.append(_text_layer(hi, id="hop_labels", get_position="pos", get_text="text", get_size=13,
                                   get_color=[20, 20, 20], get_pixel_offset=[0, 22], background=True,
                                   get_background_color=[255, 255, 255, 220], pickable=False))
-    layers += node_layers(scn)
-    pts = [(x.lat, x.lon) for x in (*scn.servers, *scn.clients)]
-    return OfflineDeck(layers=layers, initial_view_state=view_for(pts), map_provider=None, tooltip=TOOLTIP)
+    view = view_for([(x.lat, x.lon) for x in (*scn.servers, *scn.clients)])
+    layers += node_layers(scn, view=view)
+    return OfflineDeck(layers=layers, initial_view_state=view, map_provider=None, tooltip=TOOLTIP)
 
 
 # --------------------------------------------------------------------------- selections
