@@ -159,7 +159,7 @@ class WSRR:
             vals = bd + blocks[li][row]
             cols = np.flatnonzero(vals == vals.min())
             x = int(cols[0]) if len(cols) == 1 else int(cols[min(
-                range(len(cols)), key=lambda c: (bd[cols[c]], best_n[ends[cols[c]]]))])
+                range(len(cols)), key=lambda n: (bd[cols[n]], best_n[ends[cols[n]]]))])
             path.append(int(best_n[ends[x]]))
         path = path[-2::-1]
         ks = perf.hop_blocks(self.start, self.end, path)
