@@ -121,8 +121,7 @@ class WSRR:
                 continue
             w = self._waits(ledger, j, t, mj, scale)
             # (w + a) + b k: the order of additions of _solve and of the reference, which decides exact ties
-            a = d.t_in[c][j] + (lo - 1) * d.t[c][j]
-            b = d.tau_in[j] + (lo - 1) * d.tau[j]
+            a, b = perf.link_cost_terms(d.t_in[c][j], d.t[c][j], d.tau_in[j], d.tau[j], 1, lo)
             li, row = self.where[j]
             if li not in patched:
                 blocks[li] = blocks[li].copy()
