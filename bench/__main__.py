@@ -47,7 +47,8 @@ def main() -> None:
         from .scale import RATE_PER_SERVER
         from .synth import synthetic
 
-        scn = synthetic(1000, 100000, rate_per_s=RATE_PER_SERVER * 1000)
+        n = 10000 if a.quick else 100000
+        scn = synthetic(1000, n, rate_per_s=RATE_PER_SERVER * 1000)
         d = perf.derive(scn)
         t = time.perf_counter()
         p = api.place(scn, "cgbp", d)
@@ -55,17 +56,15 @@ def main() -> None:
         res = api.simulate(scn, "proposed", d, p)
         t2 = time.perf_counter()
         print(f"CG-BP (with the |R| rule) on 1,000 servers: {t1 - t:.3f} s")
-        print(f"proposed, 100,000 requests on 1,000 servers: {t2 - t1:.1f} s "
+        print(f"proposed, {n:,} requests on 1,000 servers: {t2 - t1:.1f} s "
               f"({sum(r.raw_wait_ms > 0 for r in res.records)} requests waited)")
         # Where the time goes: the same simulation profiled (cProfile slows it; read the shares, not the times)
         import cProfile
         import io
         import pstats
 
-        n = 10000 if a.quick else 100000
-        small = synthetic(1000, n, rate_per_s=RATE_PER_SERVER * 1000)
         prof = cProfile.Profile()
-        prof.runcall(api.simulate, small, "proposed", perf.derive(small), p)
+        prof.runcall(api.simulate, scn, "proposed", perf.derive(scn), p)
         out = io.StringIO()
         pstats.Stats(prof, stream=out).sort_stats("tottime").print_stats(12)
         print(f"\nprofile of the same run ({n:,} requests), top functions by own time:\n```")

@@ -4,7 +4,7 @@
 
 For each mutation: copy the committed tree (git worktree, nothing here is touched), apply a one-line change
 to core/, run tests/test_properties.py (quick profile) and report which test failed. Exit 1 if any mutation
-went unnoticed. Takes about half a minute.
+went unnoticed. Takes a minute or two.
 """
 from __future__ import annotations
 
