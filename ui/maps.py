@@ -42,6 +42,7 @@ _REQUEST_PALETTE = ((31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40)
 CLIENT_COLOR = (20, 20, 20)
 NODE_COLOR = (120, 120, 130)
 SELECT_COLOR = (255, 215, 0)
+CLIENT_RING_PX = 13  # clients are hollow rings of this radius
 
 
 class OfflineDeck(pdk.Deck):
@@ -195,9 +196,14 @@ def client_rows(scn: Scenario) -> list[dict]:
     """One row per client for the clients layer, with its load share in percent."""
     total = sum(c.share for c in scn.clients)
     return [{"id": c.id, "name": c.name, "kind": "client", "lat": c.lat, "lon": c.lon, "share": c.share,
-             "label": c.name,
+             "label": c.name, "radius": CLIENT_RING_PX,
              "tip": f"{c.name} ({c.id}), client\n{100 * c.share / total:.0f} % of the load"
                     f"\n{fmt_latlon(c.lat, c.lon)}"} for c in scn.clients]
+
+
+def _view(scn: Scenario, width_px: float = 700, height_px: float = 460) -> pdk.ViewState:
+    """The initial view of a deck: every server and client in sight."""
+    return view_for([(x.lat, x.lon) for x in (*scn.servers, *scn.clients)], width_px, height_px)
 
 
 def _node_positions(scn: Scenario) -> dict[str, tuple[float, float]]:
@@ -207,7 +213,7 @@ def _node_positions(scn: Scenario) -> dict[str, tuple[float, float]]:
 
 
 LABEL_CHAR_PX, LABEL_LINE_PX = 7.0, 15.0  # about what a 12 px label takes per character and per line
-CLIENT_RING_PX = 13
+LABEL_GAP_PX = 9                           # between a marker's edge and its label's centre line
 
 
 def _screen_xy(lat: float, lon: float, view: pdk.ViewState) -> tuple[float, float]:
@@ -296,14 +302,11 @@ def node_layers(scn: Scenario, spans=None, selected: str | None = None,
                 view: pdk.ViewState | None = None) -> list[pdk.Layer]:
     """Relay nodes, clients (dark rings), servers (GPU colour, size by memory) and their name labels
     (laid out not to overlap at `view`, the deck's initial view)."""
-    labels = server_rows(scn, spans) + client_rows(scn)  # servers first: their labels carry the spans
-    for row in labels:
-        # clear the marker: a server's radius grows with memory, a client ring is 13 px
-        if row["kind"] == "client":
-            row["radius"] = CLIENT_RING_PX
-        row["prefer"] = -(row["radius"] + 9) if row["kind"] == "server" else row["radius"] + 9
-    place_labels(labels, view)
-    sel = [r for r in (*server_rows(scn, spans), *client_rows(scn)) if r["id"] == selected]
+    servers, clients = server_rows(scn, spans), client_rows(scn)
+    for row in servers + clients:  # labels clear their marker: above a server, below a client ring
+        row["prefer"] = -(row["radius"] + LABEL_GAP_PX) if row["kind"] == "server" else row["radius"] + LABEL_GAP_PX
+    place_labels(servers + clients, view)  # servers first: their labels carry the spans
+    sel = [r for r in servers + clients if r["id"] == selected]
     relays = [{"id": x.id, "name": x.name, "lat": x.lat, "lon": x.lon, "tip": f"{x.name}: network site"}
               for x in scn.network.nodes]
     layers = [
@@ -311,18 +314,17 @@ def node_layers(scn: Scenario, spans=None, selected: str | None = None,
                   get_fill_color=list(NODE_COLOR) + [160], get_radius=3, radius_units="'pixels'", pickable=False),
         pdk.Layer("ScatterplotLayer", sel, id="selected", get_position=["lon", "lat"],
                   get_fill_color=list(SELECT_COLOR) + [200], get_radius=30, radius_units="'pixels'", pickable=False),
-        pdk.Layer("ScatterplotLayer", server_rows(scn, spans), id="servers", get_position=["lon", "lat"],
+        pdk.Layer("ScatterplotLayer", servers, id="servers", get_position=["lon", "lat"],
                   get_fill_color="color", get_line_color=[40, 40, 40, 255], stroked=True,
                   line_width_min_pixels=1, get_radius="radius", radius_units="'pixels'", pickable=True),
         # clients are hollow rings drawn over the servers, so a client at a server's site stays visible
-        pdk.Layer("ScatterplotLayer", client_rows(scn), id="clients", get_position=["lon", "lat"],
-                  get_line_color=list(CLIENT_COLOR) + [255], stroked=True, filled=False,
-                  get_radius=CLIENT_RING_PX,
+        pdk.Layer("ScatterplotLayer", clients, id="clients", get_position=["lon", "lat"],
+                  get_line_color=list(CLIENT_COLOR) + [255], stroked=True, filled=False, get_radius="radius",
                   radius_units="'pixels'", line_width_min_pixels=3, pickable=True),
-        _text_layer([r for r in labels if r["kind"] == "server"], id="labels", get_position=["lon", "lat"],
+        _text_layer(servers, id="labels", get_position=["lon", "lat"],
                     get_text="label", get_size=12, get_color=[30, 30, 30], get_pixel_offset="offset",
                     get_alignment_baseline="'center'", pickable=False),
-        _text_layer([r for r in labels if r["kind"] == "client"], id="client_labels", get_position=["lon", "lat"],
+        _text_layer(clients, id="client_labels", get_position=["lon", "lat"],
                     get_text="label", get_size=12, get_color=[30, 30, 30], get_pixel_offset="offset",
                     get_alignment_baseline="'center'", pickable=False),
     ]
@@ -378,7 +380,7 @@ def cluster_deck(scn: Scenario, selected: str | None = None, spans=None, *, pick
     layers.append(backbone_layer(scn))
     if selected is not None:
         layers += link_layers(scn, selected)
-    view = view_for([(x.lat, x.lon) for x in (*scn.servers, *scn.clients)], width_px, height_px)
+    view = _view(scn, width_px, height_px)
     layers += node_layers(scn, spans, selected, view)
     if pick is not None:
         layers.append(pick_layer(*pick))
@@ -432,7 +434,7 @@ def chains_deck(scn: Scenario, records: Sequence, highlight: int | None = None,
         layers.append(_text_layer(hi, id="hop_labels", get_position="pos", get_text="text", get_size=13,
                                   get_color=[20, 20, 20], get_pixel_offset=[0, 22], background=True,
                                   get_background_color=[255, 255, 255, 220], pickable=False))
-    view = view_for([(x.lat, x.lon) for x in (*scn.servers, *scn.clients)])
+    view = _view(scn)
     layers += node_layers(scn, view=view)
     return OfflineDeck(layers=layers, initial_view_state=view, map_provider=None, tooltip=TOOLTIP)
 

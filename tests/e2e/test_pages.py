@@ -2,7 +2,6 @@
 screenshot under test-artifacts/. The cluster test adds a server with a real mouse click on the map canvas."""
 from __future__ import annotations
 
-import math
 import time
 from pathlib import Path
 
@@ -17,15 +16,9 @@ SAMPLE = Path(__file__).resolve().parents[2] / "sample_clusters" / "teaching_sma
 
 
 def _pixel(box: dict, view, lat: float, lon: float) -> tuple[float, float]:
-    """Screen position of (lat, lon) in a deck of bounding box `box` showing `view` (Web Mercator, 512 px world)."""
-    scale = 512 * 2 ** view.zoom
-
-    def merc_y(la: float) -> float:
-        return math.log(math.tan(math.pi / 4 + math.radians(la) / 2)) / (2 * math.pi)
-
-    x = box["x"] + box["width"] / 2 + (lon - view.longitude) / 360 * scale
-    y = box["y"] + box["height"] / 2 + (merc_y(view.latitude) - merc_y(lat)) * scale
-    return x, y
+    """Screen position of (lat, lon) in a deck of bounding box `box` showing `view`."""
+    dx, dy = maps._screen_xy(lat, lon, view)
+    return box["x"] + box["width"] / 2 + dx, box["y"] + box["height"] / 2 + dy
 
 
 def _click_map_until(app, x_frac: float, y_frac: float, effect, tries: int = 6) -> None:
