@@ -129,18 +129,15 @@ def test_cli_bad_input_is_one_line(tmp_path):
 
 def test_default_mode_places_for_the_largest_feasible_R_when_the_rule_overshoots():
     """6 synthetic servers: the |R| rule asks for R_max = 48, but only 47 fit with whole blocks and MIG caps."""
-    import dataclasses
-
     from bench.synth import synthetic
-    from core import api, scenario
-    from core.errors import Infeasible
     from core.validate import largest_feasible_R
-    from core.perf import derive
 
     scn = synthetic(6, 100, rate_per_s=0.5, seed=1)
-    best = largest_feasible_R(derive(scn))
+    best = largest_feasible_R(perf.derive(scn))
     p = api.place(scn, "cgbp")
     assert p.info["R"] == best and p.info["R_rule"] == p.info["R_max"] > best
+    for other in ("petals-opt-num", "edgeshard"):  # every placement sized by the rule gets the same |R|
+        api.place(scn, other)
     assert api.simulate(scn, "proposed").summary["avg_per_token_ms"] > 0
     ref = scenario.with_changes(scn, policy=dataclasses.replace(scn.policy, mode="reference"))
     with pytest.raises(Infeasible, match="largest feasible"):

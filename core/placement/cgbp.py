@@ -140,8 +140,19 @@ def choose_R(scn: Scenario, d: Derived) -> dict:
     x = lam * T1
     R = min(round_half_away(x + pol.R_num_std * math.sqrt(x)), rmax)
     R = max(R, 1)
-    return {"value": R, "source": "lambda", "R_max": rmax, "T1_ms": T1, "lambda_per_ms": lam,
-            "mean_concurrency": x}
+    out = {"value": R, "source": "lambda", "R_max": rmax, "T1_ms": T1, "lambda_per_ms": lam,
+           "mean_concurrency": x}
+    if not reference:
+        from ..validate import blocks_placeable, largest_feasible_R
+
+        # R_max is a total-memory bound; whole blocks and max_blocks caps can put it out of reach (Corollary 1
+        # count short of L). Default mode then sizes every placement for the largest |R| CG-BP can serve
+        # (docs/model.md); the reference keeps its failure.
+        if blocks_placeable(d, R) < d.L:
+            best = largest_feasible_R(d)
+            if best >= 1:
+                out.update(value=best, source="lambda, limited to the largest feasible", rule_value=R)
+    return out
 
 
 def run_cgbp(scn: Scenario, d: Derived) -> tuple[dict, dict]:
