@@ -1,4 +1,4 @@
-"""MILP-BPRR solve time vs instance size: the paper's clustered testbed (|R| = 1..8) and the scattered backbones.
+"""MILP-BPRR solve time vs instance size: the paper's clustered testbed (|R| up to 24) and the scattered backbones.
 
 Run: python -m bench milp [--quick]. Writes bench/results/milp.csv and prints a Markdown table. Each row is one
 solve of SPEC 5 (warm-started from CG-BPRR, HiGHS through highspy) with the given time limit; `status` says
@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from core import perf, scenario
-from core.placement.milp import cgbprr_solution, solve_bprr
+from core.placement.milp import run_milp
 from core.solver import available_solvers
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_clusters"
@@ -27,9 +27,8 @@ def milp_curve(quick: bool = False, time_limit_s: float = 120.0) -> list[dict]:
     for name, R in plan:
         scn = scenario.load(str(SAMPLES / f"{name}.json"))
         d = perf.derive(scn)
-        base = cgbprr_solution(scn, d, R)
-        warm = None if base is None else (base["start"], base["end"], base["clients"], base["chains"])
-        sol = solve_bprr(d, R, time_limit_s=time_limit_s, warm=warm)
+        sol, extra = run_milp(scn, d, R=R, time_limit_s=time_limit_s)  # warm-started from CG-BPRR
+        base = extra["cgbprr"]
         l_out = scn.workload.l_out
         rows.append({"sample": name, "servers": d.J, "blocks": d.L, "R": R, "status": sol.status,
                      "seconds": sol.solve.time_s, "variables": sol.n_variables, "constraints": sol.n_constraints,

@@ -15,8 +15,9 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from core import api, perf, scenario
+from ui import state
 
-from .scale import markdown
+from .scale import markdown, write_csv
 from .synth import synthetic
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
@@ -38,10 +39,10 @@ def bench_scenario(n_servers: int) -> scenario.Scenario:
 
 def _app_with(scn: scenario.Scenario) -> AppTest:
     at = AppTest.from_file(str(APP), default_timeout=900)
-    at.session_state["scn_json"] = scenario.dumps(scn)
-    at.session_state["scn_undo"] = []
-    at.session_state["scn_redo"] = []
-    at.session_state["results"] = {}
+    at.session_state[state._K_SCN] = scenario.dumps(scn)
+    at.session_state[state._K_UNDO] = []
+    at.session_state[state._K_REDO] = []
+    at.session_state[state._K_RESULTS] = {}
     return at.run()
 
 
@@ -84,7 +85,5 @@ def page_timings(sizes=(26, 149)) -> str:
     rows = []
     for n in sizes:
         rows += time_actions(n) + core_calls(n)
-    from .scale import write_csv
-
     write_csv("pages", rows)
     return markdown(rows, ["servers", "action", "seconds"])
