@@ -47,18 +47,7 @@ class Ledger:
     def ready_time(self, j: int, need: float, t: float) -> float | None:
         """Earliest time >= t at which `need` slots are free on j: t itself, or the completion of the q-th
         session to end; None if need exceeds the server's slots."""
-        self.advance(t)
-        cap = self.cache_slots[j]
-        remaining = self.used[j]
-        if cap - remaining >= need:
-            return t
-        if need > cap:
-            return None
-        for comp, _, slots in self.sessions[j]:
-            remaining -= slots
-            if cap - remaining >= need:
-                return comp
-        return None
+        return self.ready_times(j, (need,), t)[0]
 
     def concurrent(self, t: float) -> int:
         """Requests (already admitted) whose completion is later than t."""
@@ -74,21 +63,21 @@ class Ledger:
             heapq.heappush(self._expiry, (completion, j, r, n))
         bisect.insort(self._completions, completion)
 
-    def release_schedule(self, j: int, t: float, upto: float = math.inf) -> tuple[float, list[float], list[float]]:
-        """(free slots now, completions in release order, slots freed after each release, cumulative).
-
-        Stops at the first release after which `upto` slots are free: a caller that never needs more sees
-        the same answers, and a server with hundreds of live sessions is not walked to the end for them.
-        """
+    def ready_times(self, j: int, needs, t: float) -> list[float | None]:
+        """ready_time for several slot counts on server j, ascending, in one walk of its first releases."""
         self.advance(t)
-        free = self.cache_slots[j] - self.used[j]
-        comps, cum, acc = [], [], 0
-        if free >= upto:
-            return free, comps, cum
-        for comp, _, slots in self.sessions[j]:
-            acc += slots
-            comps.append(comp)
-            cum.append(acc)
-            if free + acc >= upto:
-                break
-        return free, comps, cum
+        cap, remaining = self.cache_slots[j], self.used[j]
+        live, q, out = self.sessions[j], 0, []
+        for need in needs:
+            if cap - remaining >= need:
+                out.append(t if q == 0 else live[q - 1][0])
+                continue
+            if need > cap:
+                out.append(None)
+                continue
+            # release sessions in completion order until enough is free (the reference's arithmetic)
+            while q < len(live) and cap - remaining < need:
+                remaining -= live[q][2]
+                q += 1
+            out.append(live[q - 1][0] if cap - remaining >= need else None)
+        return out

@@ -86,24 +86,6 @@ class WSRR:
             self._blocks[key] = [G[srv] for _, srv, _ in self.levels]
         return self._blocks[key]
 
-    @staticmethod
-    def _waits(ledger, j: int, t: float, mj: int, scale: float) -> list[float]:
-        """Wait (ms) on server j for k = 1..mj blocks' slots at time t: 0 if free now, else until the release
-        that frees enough (Ledger.ready_time for every k in one walk); inf if the server has too few slots."""
-        free, comps, cum = ledger.release_schedule(j, t, upto=mj * scale)
-        cap, out, q, n = ledger.cache_slots[j], [], 0, len(comps)
-        for k in range(1, mj + 1):
-            need = k * scale
-            if need > cap:
-                out.append(np.inf)
-            elif need <= free:
-                out.append(0.0)
-            else:
-                while q < n and free + cum[q] < need:
-                    q += 1
-                out.append(comps[q] - t if q < n else np.inf)
-        return out
-
     def _solve_levels(self, req: Request, t: float, ledger) -> Chain | None:
         """_solve as a DP over span ends, vectorised over the servers of one end; the same choices (tests)."""
         d, J, L, scale = self.d, self.d.J, self.d.L, req.slot_scale
@@ -119,7 +101,8 @@ class WSRR:
             mj = int(self.m[j])
             if mj == 0:
                 continue
-            w = self._waits(ledger, j, t, mj, scale)
+            ready = ledger.ready_times(j, [k * scale for k in range(1, mj + 1)], t)
+            w = [np.inf if tw is None else tw - t for tw in ready]  # None: more slots than j has
             # (w + a) + b k: the order of additions of _solve and of the reference, which decides exact ties
             a, b = perf.link_cost_terms(d.t_in[c][j], d.t[c][j], d.tau_in[j], d.tau[j], 1, lo)
             li, row = self.where[j]
