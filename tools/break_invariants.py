@@ -21,7 +21,7 @@ MUTATIONS = [
      "        completion = t + time_r\n", "        completion = t + time_r * 0.999\n",
      "test_simulations_keep_chains_feasible_slots_within_capacity_and_times_consistent"),
     ("a server holds more cache slots than it has (waits ignored)", "core/routing/ledger.py",
-     "        if cap - remaining >= need:\n            return t\n", "        if True:\n            return t\n",
+     "            if cap - remaining >= need:\n", "            if True:\n",
      "test_simulations_keep_chains_feasible_slots_within_capacity_and_times_consistent"),
     ("a placement uses more memory than the server has (one slot too many)", "core/perf.py",
      "    return math.floor((memory_gb - m * s_m) / s_c)\n",
